@@ -1,0 +1,38 @@
+# Two commands from a fresh clone:
+#   make run    set up, ingest seeds/ when the index is empty, open the chat page
+#   make test   set up, run the whole test suite (what CI runs)
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup test run lint eval bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch first, pinned: the CPU build of 2.13.0 comes from this machine's disk.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	# Debian's chromium for the page test (Playwright must not download a browser).
+	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	touch $@
+
+test: setup
+	$(BIN)/python -m pytest
+
+run: setup
+	$(BIN)/rag serve
+
+lint: setup
+	$(BIN)/ruff check rag tests && $(BIN)/ruff format --check rag tests
+
+eval: setup
+	$(BIN)/rag eval --out evals/report
+
+bench: setup
+	$(BIN)/rag bench --out evals/bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,275 @@
+"""The answering pipeline: retrieve, select evidence, generate, verify, or refuse.
+
+The model's job is to phrase and combine; the pipeline's job is to keep it
+honest. Text reaches the user one verified sentence at a time; when no generated
+sentence survives verification the answer falls back to the best evidence
+sentences, quoted verbatim with their citations.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rag import evidence as ev
+from rag.errors import RagError
+from rag.llm import LLM
+from rag.prompts import render
+from rag.retrieve import Filters, Retriever, lexical_tokens
+from rag.settings import Settings
+from rag.types import Answer, Citation, Passage
+from rag.verify import split_answer, support, verify
+
+MAX_QUESTION_CHARS = 1000
+REFUSAL_TEXT = "The articles don't say."
+NOT_IN_ARTICLES = re.compile(r"not in (the )?articles|do(es)? not (say|contain|mention)|no information", re.I)
+
+# Answerability thresholds, tuned on the gold set (evals/gold.jsonl); see
+# `rag eval` for the effect of changing them.
+MIN_DENSE = 0.35  # best evidence sentence's cosine similarity to the question
+MIN_TERM_COVERAGE = 0.6  # share of the question's topic terms found in the evidence
+EXTRACTIVE_SENTENCES = 2
+
+
+@dataclass
+class Event:
+    """A streamed piece of an answer: ``kind`` is "text" (verified text to append) or
+    "final" (the finished :class:`Answer`)."""
+
+    kind: str
+    text: str = ""
+    answer: Answer | None = None
+
+
+def check_question(question: str) -> str:
+    q = " ".join((question or "").split())
+    if not q:
+        raise RagError("the question is empty")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise RagError(f"the question is {len(q):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
+    return q
+
+
+def _citation(p: Passage, article_text: str | None = None) -> Citation:
+    return Citation(
+        n=p.n,
+        article_id=p.article_id,
+        file=p.file,
+        title=p.title,
+        outlet=p.outlet,
+        published=p.published,
+        quote=p.text,
+        start=p.start,
+        end=p.end,
+    )
+
+
+def answerable(question: str, cands: list[ev.Candidate], chosen: list[ev.Candidate]) -> tuple[bool, str]:
+    """Does the evidence plausibly answer the question? Returns (yes, reason)."""
+    if not chosen:
+        return False, "nothing retrieved"
+    best = max(c.dense for c in chosen)
+    if best < MIN_DENSE:
+        return False, f"best passage similarity {best:.2f} < {MIN_DENSE}"
+    terms = ev.question_terms(question)
+    if terms:
+        pool: set[str] = set()
+        for c in cands:
+            pool |= set(lexical_tokens(c.text))
+        missing = [t for t in terms if t not in pool]
+        coverage = 1 - len(missing) / len(terms)
+        if coverage < MIN_TERM_COVERAGE:
+            return False, f"question terms missing from the evidence: {', '.join(missing)}"
+    return True, ""
+
+
+class Answerer:
+    def __init__(self, settings: Settings, retriever: Retriever, embedder, llm_factory) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.embedder = embedder
+        self._llm_factory = llm_factory
+        self._llm: LLM | None = None
+
+    @property
+    def llm(self) -> LLM:
+        if self._llm is None:
+            self._llm = self._llm_factory()
+        return self._llm
+
+    # -- follow-ups ------------------------------------------------------------
+    def standalone(self, question: str, history: list[tuple[str, str]] | None) -> str:
+        """Rewrite a follow-up into a standalone question using the conversation.
+
+        The model proposes a rewrite; it is accepted only if it keeps the
+        question's own topic words. Otherwise the last user question is added as
+        context, which retrieval handles well.
+        """
+        if not history:
+            return question
+        last_q = history[-1][0]
+        turns = "\n".join(f"User: {q}\nAssistant: {a[:200]}" for q, a in history[-2:])
+        try:
+            prompt = render("rewrite", self.settings.prompts_dir, history=turns, question=question)
+            out = "".join(self.llm.stream([{"role": "user", "content": prompt}], max_tokens=48)).strip()
+        except RagError:
+            raise
+        out = out.split("\n")[0].strip().strip('"')
+        own = set(ev.question_terms(question))
+        got = set(lexical_tokens(out))
+        if out and own <= got and len(out) < 300 and out.endswith("?"):
+            new_terms = got - own
+            if new_terms & set(lexical_tokens(last_q + " " + history[-1][1])):
+                return out
+        return f"{question} ({last_q})"
+
+    # -- the pipeline ----------------------------------------------------------
+    def stream(
+        self,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        filters: Filters | None = None,
+    ) -> Iterator[Event]:
+        t0 = time.perf_counter()
+        q = check_question(question)
+        standalone = self.standalone(q, history)
+        hits = self.retriever.search(standalone, k=self.settings.top_k, filters=filters)
+        t_ret = time.perf_counter()
+        cands = ev.candidates(hits)
+        qvec = self.embedder.embed([standalone])[0]
+        ev.score_candidates(standalone, cands, self.embedder, qvec)
+        chosen = ev.select(cands, self.settings.evidence_n)
+        passages = ev.to_passages(chosen)
+        ok, why = answerable(q if not history else standalone, cands, chosen)
+        timings = {"retrieve_ms": round((t_ret - t0) * 1000, 1)}
+        if not ok:
+            ans = self._refusal(q, passages, timings, t0, why)
+            ans.standalone_question = standalone
+            yield Event("text", ans.answer)
+            yield Event("final", answer=ans)
+            return
+        # Generate, showing each sentence only once it is verified.
+        passages = self._fit(passages, q)
+        sys_prompt = render("answer_system", self.settings.prompts_dir)
+        user = render("answer_user", self.settings.prompts_dir, passages=ev.format_passages(passages), question=q)
+        messages = [{"role": "system", "content": sys_prompt}, {"role": "user", "content": user}]
+        t_gen = time.perf_counter()
+        raw = ""
+        shown: list[tuple[str, list[int]]] = []
+        first_token_ms = None
+        done = 0  # answer sentences already checked
+        for piece in self.llm.stream(
+            messages, max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
+        ):
+            if first_token_ms is None:
+                first_token_ms = (time.perf_counter() - t0) * 1000
+            raw += piece
+            parts = split_answer(raw)
+            # Every sentence but the last is complete: check it and show it if supported.
+            for sent, nums in parts[done:-1]:
+                checked = self._checked(sent, nums, passages)
+                if checked:
+                    shown.append(checked)
+                    yield Event("text", self._render_sentence(*checked) + " ")
+            done = max(done, len(parts) - 1)
+        for sent, nums in split_answer(raw)[done:]:
+            checked = self._checked(sent, nums, passages)
+            if checked:
+                shown.append(checked)
+                yield Event("text", self._render_sentence(*checked) + " ")
+        t_end = time.perf_counter()
+        timings["generate_ms"] = round((t_end - t_gen) * 1000, 1)
+        if first_token_ms is not None:
+            timings["first_token_ms"] = round(first_token_ms, 1)
+        verification = verify(raw, passages)
+        dropped = [s.text for s in verification.dropped]
+        if shown:
+            ans = self._assemble(q, shown, passages, "generated")
+        else:
+            ans = self._extractive(q, passages)
+            yield Event("text", ans.answer)
+        ans.raw_output = raw
+        ans.dropped = dropped
+        ans.standalone_question = standalone
+        timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        ans.timings = timings
+        yield Event("final", answer=ans)
+
+    def ask(
+        self, question: str, history: list[tuple[str, str]] | None = None, filters: Filters | None = None
+    ) -> Answer:
+        final = None
+        for e in self.stream(question, history, filters):
+            if e.kind == "final":
+                final = e.answer
+        assert final is not None
+        return final
+
+    # -- helpers ---------------------------------------------------------------
+    def _checked(self, sent: str, nums: list[int], passages: list[Passage]) -> tuple[str, list[int]] | None:
+        """The sentence with the passages that support it, or None when unsupported."""
+        if NOT_IN_ARTICLES.search(sent):
+            return None
+        by_n = {p.n: p for p in passages}
+        valid = [n for n in dict.fromkeys(nums) if n in by_n]
+        if valid and support(sent, [by_n[n] for n in valid])[0]:
+            return sent, valid
+        for p in passages:
+            if support(sent, [p])[0]:
+                return sent, [p.n]
+        return None
+
+    @staticmethod
+    def _render_sentence(sent: str, nums: list[int]) -> str:
+        marks = "".join(f"[{n}]" for n in nums)
+        if sent and sent[-1] in ".!?":
+            return f"{sent[:-1]} {marks}{sent[-1]}"
+        return f"{sent} {marks}"
+
+    def _assemble(self, q: str, shown: list[tuple[str, list[int]]], passages: list[Passage], mode: str) -> Answer:
+        used = sorted({n for _, nums in shown for n in nums})
+        by_n = {p.n: p for p in passages}
+        renumber = {old: i + 1 for i, old in enumerate(used)}
+        text = " ".join(self._render_sentence(s, [renumber[n] for n in nums]) for s, nums in shown)
+        cites = []
+        for old in used:
+            c = _citation(by_n[old])
+            c.n = renumber[old]
+            cites.append(c)
+        return Answer(question=q, status="answered", mode=mode, answer=text, citations=cites)
+
+    def _extractive(self, q: str, passages: list[Passage]) -> Answer:
+        """The best evidence sentences, verbatim, each cited."""
+        best = passages[:EXTRACTIVE_SENTENCES]
+        if len(best) > 1 and best[1].score < best[0].score - 0.15:
+            best = best[:1]
+        shown = [(f"“{p.text}”", [p.n]) for p in best]
+        ans = self._assemble(q, shown, passages, "extractive")
+        return ans
+
+    def _refusal(self, q: str, passages: list[Passage], timings: dict, t0: float, why: str) -> Answer:
+        related = [_citation(p) for p in passages[:3]]
+        timings["generate_ms"] = 0.0
+        timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        return Answer(
+            question=q,
+            status="refused",
+            mode="refused",
+            answer=REFUSAL_TEXT,
+            citations=[],
+            related=related,
+            timings=timings,
+            dropped=[why],
+        )
+
+    def _fit(self, passages: list[Passage], question: str) -> list[Passage]:
+        """Drop the weakest passages until the prompt fits the context."""
+        budget = self.settings.n_ctx - self.settings.max_tokens - 200
+        while passages:
+            text = ev.format_passages(passages) + question
+            if self.llm.count_tokens(text) <= budget:
+                break
+            passages = passages[:-1]
+        return passages

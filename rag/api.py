@@ -1,0 +1,128 @@
+"""The Python API shared by the CLI, the page and the eval harness.
+
+>>> from rag.api import Rag                                   # doctest: +SKIP
+>>> rag = Rag()                                               # doctest: +SKIP
+>>> rag.ingest(["seeds"]).added                               # doctest: +SKIP
+>>> print(rag.ask("How long was the interview delayed?").answer)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from rag.answer import Answerer, Event
+from rag.errors import RagError
+from rag.ingest import IngestReport, ingest_paths
+from rag.llm import LLM, load_llm
+from rag.retrieve import Filters, Retriever
+from rag.settings import Settings
+from rag.types import Answer, Article, Hit
+
+
+class Rag:
+    """Lazily loads the embedder, the index and the model on first use."""
+
+    def __init__(self, settings: Settings | None = None, llm: LLM | Callable[[], LLM] | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        if llm is None:
+            self._llm_factory: Callable[[], LLM] = lambda: load_llm(self.settings)
+        elif callable(llm) and not hasattr(llm, "stream"):
+            self._llm_factory = llm  # type: ignore[assignment]
+        else:
+            self._llm_factory = lambda: llm  # type: ignore[return-value]
+
+    @functools.cached_property
+    def embedder(self):
+        from rag.embed import get_embedder
+
+        return get_embedder()
+
+    @functools.cached_property
+    def store(self):
+        # The store checks the index format against the embedder's name and size.
+        from rag.embed import EMBEDDER_NAME
+        from rag.store import Store
+
+        return Store(self.settings, EMBEDDER_NAME, 384)
+
+    @functools.cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.store, self.embedder)
+
+    @functools.cached_property
+    def answerer(self) -> Answerer:
+        return Answerer(self.settings, self.retriever, self.embedder, self._llm_factory)
+
+    @property
+    def llm(self) -> LLM:
+        return self.answerer.llm
+
+    # -- index ------------------------------------------------------------------
+    def ingest(self, paths: list[str | Path], sync: bool = True, show_progress: bool = False) -> IngestReport:
+        return ingest_paths(
+            self.store,
+            self.embedder,
+            [Path(p) for p in paths],
+            sync=sync,
+            max_file_mb=self.settings.max_file_mb,
+            show_progress=show_progress,
+        )
+
+    def rebuild(self) -> None:
+        """Empty the index (keeps nothing; re-ingest afterwards)."""
+        from rag.embed import EMBEDDER_NAME
+        from rag.store import Store
+
+        try:
+            store = self.store
+        except RagError:
+            # A mismatched or damaged index: open without the format check.
+            import shutil
+
+            if self.settings.chroma_url:
+                raise
+            shutil.rmtree(self.settings.data_dir / "chroma", ignore_errors=True)
+            self.__dict__.pop("store", None)
+            store = Store(self.settings, EMBEDDER_NAME, 384)
+            self.__dict__["store"] = store
+            return
+        store.rebuild()
+
+    def sources(self) -> list[dict]:
+        return self.store.sources()
+
+    def article(self, article_id: str) -> Article:
+        a = self.store.get_article(article_id)
+        if a is None:
+            raise RagError(f"no article with id {article_id!r}")
+        return a
+
+    def remove(self, article_id: str) -> None:
+        with self.store.write_lock():
+            if self.store.get_article(article_id) is None:
+                raise RagError(f"no article with id {article_id!r}")
+            self.store.remove_article(article_id)
+
+    # -- questions ----------------------------------------------------------------
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        if not query or not query.strip():
+            raise RagError("the query is empty")
+        return self.retriever.search(query, k=k, filters=filters)
+
+    def ask(
+        self, question: str, history: list[tuple[str, str]] | None = None, filters: Filters | None = None
+    ) -> Answer:
+        self._require_index()
+        return self.answerer.ask(question, history, filters)
+
+    def ask_stream(
+        self, question: str, history: list[tuple[str, str]] | None = None, filters: Filters | None = None
+    ) -> Iterator[Event]:
+        self._require_index()
+        return self.answerer.stream(question, history, filters)
+
+    def _require_index(self) -> None:
+        if self.store.n_chunks() == 0:
+            raise RagError("the index is empty: run `rag ingest` first")

@@ -1,0 +1,254 @@
+"""Turn raw files into clean article text: HTML to main text, boilerplate lines out.
+
+Cleaning works on whole lines so that every sentence of the stored text is a
+verbatim sentence of the source.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+# Lines that are page furniture, not reporting.
+_BOILERPLATE = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^[-•*]?\s*share( this| via| on \w+)?\s*:?$",
+        r"^(more to read|recent comments|category:?|featured|advertisement|related( articles| stories)?"
+        r"|read more|recommended|most popular|trending|comments|share this article|print|email)\s*:?$",
+        r"^get the .{0,60}newsletter\.?$",
+        r"^(sign up|subscribe)\b.{0,120}$",
+        r"\bin your inbox\b",
+        r"^you may occasionally receive promotional content",
+        r"^\s*(\(c\)|©|copyright)\s*\d{4}",
+        r"pic\.twitter\.com/",
+        r"^(photo|image|video|credit|caption)s?\s*:",
+        r"\((photo|image)s? by [^)]*\)\s*$",
+        r"\([^()]{0,80}(getty images|/ap|/reuters|/afp|shutterstock|via getty)[^()]{0,20}\)\s*$",
+        r"^(click|tap) here\b",
+        r"^(follow us|follow .{0,40} on (twitter|x|facebook|instagram))",
+    )
+]
+_SECTION_MARKERS = re.compile(r"^(featured|related|more to read|read more|recommended)\s*:?$", re.I)
+_GLUED_TAGS = re.compile(r"[a-z][A-Z]")
+_COPYRIGHT = re.compile(r"^\s*(?:\(c\)|©|copyright)\s*(\d{4}),?\s*([^·|]+?)\s*(?:[·|]\s*(.+))?$", re.I)
+_DATE_PREFIX = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+")
+
+
+def is_boilerplate(line: str) -> bool:
+    """True for page furniture: share buttons, promos, photo credits, tag runs.
+
+    >>> is_boilerplate("- Share via"), is_boilerplate("Musk spoke for two hours.")
+    (True, False)
+    """
+    s = line.strip()
+    if not s:
+        return False
+    if any(p.search(s) for p in _BOILERPLATE):
+        return True
+    # "Donald J. TrumpElon MuskSocial Media": tag links glued together, no sentence.
+    if len(_GLUED_TAGS.findall(s)) >= 2 and not re.search(r"[a-z]{2}[.!?]\s", s + " ") and len(s) < 120:
+        return True
+    return False
+
+
+def _is_headline_like(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and len(s.split()) <= 20 and not re.search(r"[.!?\"”’]$", s)
+
+
+def clean_text(raw: str) -> tuple[str, dict]:
+    """Clean plain text; return ``(text, found)`` where ``found`` holds metadata the
+    article itself shows (title, published, outlet, authors).
+
+    >>> text, found = clean_text(" date 2024-08-13 Musk spoke.\\n- Share via\\nHe left.")
+    >>> text, found["published"]
+    ('Musk spoke.\\nHe left.', '2024-08-13')
+    """
+    found: dict = {}
+    lines = raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[str] = []
+    skip_teaser = 0
+    for line in lines:
+        line = line.rstrip()
+        m = _DATE_PREFIX.match(line)
+        if m:
+            found.setdefault("published", m.group(1))
+            line = line[m.end() :]
+        m = _COPYRIGHT.match(line)
+        if m:
+            found.setdefault("outlet", m.group(2).strip().rstrip(","))
+            if m.group(3):
+                found.setdefault("authors", [a.strip() for a in m.group(3).split(",") if a.strip()])
+            continue
+        if not line.strip():
+            continue
+        if skip_teaser:
+            # A "Featured" box: a headline, then a one-sentence blurb.
+            if skip_teaser == 2 and _is_headline_like(line):
+                skip_teaser = 1
+                continue
+            if skip_teaser == 1 and len(line.split()) <= 25 and line.count(". ") == 0:
+                skip_teaser = 0
+                continue
+            skip_teaser = 0
+        if _SECTION_MARKERS.match(line.strip()):
+            skip_teaser = 2
+            continue
+        if is_boilerplate(line):
+            continue
+        out.append(line.strip())
+    if out and _is_headline_like(out[0]) and len(out) > 1:
+        found.setdefault("title", out[0])
+    return "\n".join(out), found
+
+
+_SKIP_TAGS = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "svg",
+    "head",
+    "nav",
+    "footer",
+    "aside",
+    "form",
+    "button",
+    "select",
+    "object",
+    "embed",
+    "canvas",
+}
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "main",
+    "header",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "pre",
+    "hr",
+    "dd",
+    "dt",
+    "dl",
+    "title",
+}
+_VOID = {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "source", "wbr"}
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|opacity\s*:\s*0(?![.\d])", re.I
+)
+_HIDDEN_CLASS = re.compile(r"\b(hidden|sr-only|visually-hidden|screen-reader-text|d-none)\b", re.I)
+
+
+class _MainText(HTMLParser):
+    """Collect visible text; drop scripts, styles, comments and hidden elements."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.stack: list[tuple[str, bool]] = []  # (tag, hidden)
+        self.hidden_depth = 0
+        self.title = ""
+        self.meta: dict[str, str] = {}
+        self._in_title = False
+        self._in_h1 = False
+        self.h1 = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "meta":
+            key = (a.get("property") or a.get("name") or "").lower()
+            if key and a.get("content"):
+                self.meta[key] = a["content"]
+            return
+        if tag in _VOID:
+            if tag in ("br", "hr") and not self.hidden_depth:
+                self.parts.append("\n")
+            return
+        hidden = (
+            tag in _SKIP_TAGS
+            or "hidden" in a
+            or a.get("aria-hidden", "").lower() == "true"
+            or bool(_HIDDEN_STYLE.search(a.get("style", "")))
+            or bool(_HIDDEN_CLASS.search(a.get("class", "")))
+        )
+        if tag == "title":
+            self._in_title = True
+        if tag == "h1":
+            self._in_h1 = True
+        self.stack.append((tag, hidden))
+        if hidden:
+            self.hidden_depth += 1
+        if tag in _BLOCK_TAGS and not self.hidden_depth:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        if tag == "h1":
+            self._in_h1 = False
+        # Pop to the matching open tag (HTML in the wild is not well nested).
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                for _, hid in self.stack[i:]:
+                    if hid:
+                        self.hidden_depth -= 1
+                del self.stack[i:]
+                break
+        if tag in _BLOCK_TAGS and not self.hidden_depth:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+            return
+        if self.hidden_depth:
+            return
+        if self._in_h1:
+            self.h1 += data
+        self.parts.append(data)
+
+
+def html_to_text(html: str) -> tuple[str, dict]:
+    """Main visible text of an HTML page, one block per line, plus page metadata.
+
+    >>> html_to_text('<p>Hi <b>there</b>.</p><script>x()</script><p hidden>no</p><!-- c -->')[0]
+    'Hi there.'
+    """
+    p = _MainText()
+    p.feed(html)
+    p.close()
+    text = "".join(p.parts)
+    lines = [re.sub(r"[ \t\u00a0]+", " ", ln).strip() for ln in text.split("\n")]
+    found: dict = {}
+    title = (p.meta.get("og:title") or p.h1 or p.title).strip()
+    if title:
+        found["title"] = re.sub(r"\s+", " ", title)
+    for key in ("article:published_time", "date", "pubdate", "publish-date", "dc.date"):
+        if p.meta.get(key):
+            found["published"] = p.meta[key]
+            break
+    if p.meta.get("og:site_name"):
+        found["outlet"] = p.meta["og:site_name"]
+    if p.meta.get("og:url"):
+        found["url"] = p.meta["og:url"]
+    return "\n".join(ln for ln in lines if ln), found

@@ -1,0 +1,174 @@
+"""Hybrid retrieval: dense (Chroma) plus lexical BM25 over the same chunks, fused by
+reciprocal rank fusion, with a cap per article so one article cannot fill every slot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.text import content_words
+from rag.types import Hit
+
+RRF_K = 60
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Content words with a light plural fold, so 'listeners' meets 'listener'.
+
+    >>> lexical_tokens("The listeners heard 1.1 million")
+    ['listener', 'heard', '1.1', 'million']
+    """
+    out = []
+    for w in content_words(text):
+        if len(w) > 4 and w.endswith("s") and not w.endswith("ss") and w.isalpha():
+            w = w[:-1]
+        out.append(w)
+    return out
+
+
+@dataclass
+class Filters:
+    outlet: str | None = None
+    since: str | None = None  # ISO date, inclusive
+    until: str | None = None
+
+    def accepts(self, meta: dict) -> bool:
+        if self.outlet and meta.get("outlet", "").lower() != self.outlet.lower():
+            return False
+        pub = meta.get("published", "")
+        if self.since and (not pub or pub < self.since):
+            return False
+        if self.until and (not pub or pub > self.until):
+            return False
+        return True
+
+    def chroma_where(self) -> dict | None:
+        # Chroma compares strings only by equality, so dates are filtered in Python.
+        return {"outlet": self.outlet} if self.outlet else None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.outlet or self.since or self.until)
+
+
+class LexicalIndex:
+    """BM25 (bm25s) over every chunk, rebuilt when the index changes."""
+
+    def __init__(self, got: dict) -> None:
+        import bm25s
+
+        self.ids: list[str] = list(got["ids"])
+        self.docs: list[str] = list(got["documents"])
+        self.metas: list[dict] = list(got["metadatas"])
+        self.pos = {cid: i for i, cid in enumerate(self.ids)}
+        self.bm25 = bm25s.BM25()
+        if self.ids:
+            corpus = [lexical_tokens(d) or ["_"] for d in self.docs]
+            self.bm25.index(corpus, show_progress=False)
+
+    def scores(self, query: str) -> np.ndarray:
+        toks = [t for t in lexical_tokens(query) if t in self.bm25.vocab_dict] if self.ids else []
+        if not toks:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
+
+
+class Retriever:
+    def __init__(self, store, embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._lex: LexicalIndex | None = None
+        self._sig: str | None = None
+        self._lock = threading.Lock()
+
+    def _signature(self) -> str:
+        ids = sorted(self.store.articles.get(include=[])["ids"])
+        return f"{self.store.n_chunks()}:" + hashlib.sha1("|".join(ids).encode()).hexdigest()
+
+    def lexical(self) -> LexicalIndex:
+        with self._lock:
+            sig = self._signature()
+            if self._lex is None or sig != self._sig:
+                self._lex = LexicalIndex(self.store.all_chunks())
+                self._sig = sig
+            return self._lex
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: Filters | None = None,
+        max_per_article: int = 2,
+        pool: int = 30,
+    ) -> list[Hit]:
+        """Top ``k`` chunks for ``query``, best first."""
+        filters = filters or Filters()
+        lex = self.lexical()
+        if not lex.ids:
+            return []
+        qvec = self.embedder.embed([query])[0]
+        dense = self.store.query(qvec, k=pool * (3 if filters.active else 1), where=filters.chroma_where())
+        fused: dict[str, float] = {}
+        dense_rank: dict[str, int] = {}
+        rank = 0
+        for cid, meta in zip(dense["ids"][0], dense["metadatas"][0]):
+            if not filters.accepts(meta):
+                continue
+            dense_rank[cid] = rank
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+            rank += 1
+        scores = lex.scores(query)
+        lex_rank: dict[str, int] = {}
+        if scores.any():
+            order = np.argsort(-scores)
+            rank = 0
+            for i in order:
+                if scores[i] <= 0 or rank >= pool:
+                    break
+                if not filters.accepts(lex.metas[i]):
+                    continue
+                cid = lex.ids[i]
+                lex_rank[cid] = rank
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+                rank += 1
+        ranked = sorted(fused, key=lambda c: -fused[c])
+        chosen: list[str] = []
+        per: dict[str, int] = {}
+        for cid in ranked:  # first pass honours the per-article cap
+            if cid not in lex.pos:
+                continue
+            aid = lex.metas[lex.pos[cid]].get("article_id", "")
+            if per.get(aid, 0) >= max_per_article:
+                continue
+            per[aid] = per.get(aid, 0) + 1
+            chosen.append(cid)
+            if len(chosen) == k:
+                break
+        if len(chosen) < k:  # too few articles to honour the cap: fill by score
+            chosen += [c for c in ranked if c not in chosen and c in lex.pos][: k - len(chosen)]
+            chosen.sort(key=lambda c: -fused[c])
+        hits = []
+        for cid in chosen:
+            i = lex.pos[cid]
+            m = lex.metas[i]
+            hits.append(
+                Hit(
+                    chunk_id=cid,
+                    article_id=m.get("article_id", ""),
+                    file=m.get("file", ""),
+                    title=m.get("title", ""),
+                    outlet=m.get("outlet", ""),
+                    published=m.get("published", ""),
+                    text=lex.docs[i],
+                    start=int(m.get("start", 0)),
+                    end=int(m.get("end", 0)),
+                    score=round(fused[cid], 6),
+                    dense_rank=dense_rank.get(cid),
+                    lexical_rank=lex_rank.get(cid),
+                )
+            )
+        return hits

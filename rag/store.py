@@ -1,0 +1,244 @@
+"""The index: two Chroma collections, ``chunks`` (embedded spans) and ``articles``
+(the stored article text, one record per article).
+
+An article record is written *after* its chunks, so it doubles as a commit marker:
+chunks whose article record is missing are orphans from an interrupted run and are
+removed by :meth:`Store.remove_orphans`. Writers from several processes on one
+persistent directory are serialised by a file lock (Chroma promises no
+multi-process write safety for one directory).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.chunk import CHUNKER_VERSION
+from rag.errors import RagError
+from rag.settings import Settings
+from rag.types import Article, Chunk
+
+CHUNKS = "chunks"
+ARTICLES = "articles"
+_FIELDS = ("file", "title", "outlet", "published", "url", "source")
+
+
+def _meta_article(a: Article, n_chunks: int) -> dict:
+    return {
+        "file": a.file,
+        "title": a.title,
+        "outlet": a.outlet,
+        "published": a.published,
+        "url": a.url,
+        "source": a.source,
+        "n_chunks": n_chunks,
+        "ingested_at": time.time(),
+    }
+
+
+def _article_from(aid: str, text: str, meta: dict) -> Article:
+    return Article(id=aid, text=text or "", **{k: str(meta.get(k, "") or "") for k in _FIELDS})
+
+
+class Store:
+    """Chroma persistence for articles and chunks, with an index-format check."""
+
+    def __init__(self, settings: Settings, embedder_name: str, dim: int) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self.settings = settings
+        self.embedder_name = embedder_name
+        self.dim = dim
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        try:
+            if settings.chroma_url:
+                u = urlparse(settings.chroma_url)
+                if not u.hostname:
+                    raise RagError(f"--chroma-url {settings.chroma_url!r} is not a URL like http://127.0.0.1:8000")
+                self.client = chromadb.HttpClient(
+                    host=u.hostname,
+                    port=u.port or (443 if u.scheme == "https" else 8000),
+                    ssl=u.scheme == "https",
+                    settings=chroma_settings,
+                )
+                self.client.heartbeat()
+                self.lock_path: Path | None = None
+            else:
+                settings.data_dir.mkdir(parents=True, exist_ok=True)
+                self.client = chromadb.PersistentClient(
+                    path=str(settings.data_dir / "chroma"), settings=chroma_settings
+                )
+                self.lock_path = settings.data_dir / "write.lock"
+        except RagError:
+            raise
+        except Exception as exc:
+            where = settings.chroma_url or str(settings.data_dir)
+            raise RagError(
+                f"cannot open the index at {where}: {exc.__class__.__name__}: {str(exc)[:200]}"
+                " (if the data directory is damaged, run `rag ingest --rebuild`)"
+            ) from exc
+        self._thread_lock = threading.RLock()
+        self.chunks = self._collection(CHUNKS)
+        self.articles = self._collection(ARTICLES)
+
+    # -- format ---------------------------------------------------------------
+    def _format(self) -> dict:
+        return {"embedder": self.embedder_name, "dim": self.dim, "chunker": CHUNKER_VERSION}
+
+    def _collection(self, name: str):
+        try:
+            col = self.client.get_or_create_collection(
+                name,
+                metadata=self._format(),
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except Exception as exc:
+            raise RagError(
+                f"cannot open collection {name!r}: {exc.__class__.__name__}: {str(exc)[:200]}"
+                " — run `rag ingest --rebuild` to recreate the index"
+            ) from exc
+        meta = col.metadata or {}
+        want = self._format()
+        bad = {k: meta.get(k) for k in want if meta.get(k) != want[k]}
+        if bad:
+            have = ", ".join(f"{k}={meta.get(k)!r}" for k in want)
+            raise RagError(
+                f"the index was built with {have}, this version uses "
+                + ", ".join(f"{k}={v!r}" for k, v in want.items())
+                + ": run `rag ingest --rebuild`"
+            )
+        return col
+
+    def rebuild(self) -> None:
+        """Drop both collections and create them empty."""
+        with self.write_lock():
+            for name in (CHUNKS, ARTICLES):
+                with contextlib.suppress(Exception):  # absent collection: nothing to drop
+                    self.client.delete_collection(name)
+            self.chunks = self._collection(CHUNKS)
+            self.articles = self._collection(ARTICLES)
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Serialise writers: a thread lock here, a file lock across processes."""
+        with self._thread_lock:
+            if self.lock_path is None:
+                yield
+                return
+            from filelock import FileLock
+
+            with FileLock(str(self.lock_path), timeout=600):
+                yield
+
+    # -- writes ---------------------------------------------------------------
+    def add_article(self, article: Article, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Write chunks, then the article record (the commit marker)."""
+        if not chunks:
+            raise RagError(f"{article.file}: no text to index")
+        base = {
+            "article_id": article.id,
+            "file": article.file,
+            "title": article.title,
+            "outlet": article.outlet,
+            "published": article.published,
+        }
+        step = 2000
+        for i in range(0, len(chunks), step):
+            part = chunks[i : i + step]
+            self.chunks.upsert(
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                embeddings=vectors[i : i + step].tolist(),
+                metadatas=[{**base, "start": c.start, "end": c.end, "index": c.index} for c in part],
+            )
+        centroid = vectors.mean(axis=0)
+        norm = float(np.linalg.norm(centroid)) or 1.0
+        self.articles.upsert(
+            ids=[article.id],
+            documents=[article.text],
+            embeddings=[(centroid / norm).tolist()],
+            metadatas=[_meta_article(article, len(chunks))],
+        )
+
+    def remove_article(self, article_id: str) -> None:
+        """Remove the article record first, then its chunks (orphans are cleaned anyway)."""
+        self.articles.delete(ids=[article_id])
+        self.chunks.delete(where={"article_id": article_id})
+
+    def remove_orphans(self) -> int:
+        """Delete chunks whose article record is missing; return how many."""
+        known = set(self.articles.get(include=[])["ids"])
+        got = self.chunks.get(include=["metadatas"])
+        orphan_ids = [i for i, m in zip(got["ids"], got["metadatas"]) if m.get("article_id") not in known]
+        for i in range(0, len(orphan_ids), 5000):
+            self.chunks.delete(ids=orphan_ids[i : i + 5000])
+        return len(orphan_ids)
+
+    # -- reads ----------------------------------------------------------------
+    def article_index(self) -> dict[str, dict]:
+        """article id -> metadata (no text)."""
+        got = self.articles.get(include=["metadatas"])
+        return dict(zip(got["ids"], got["metadatas"]))
+
+    def get_article(self, article_id: str) -> Article | None:
+        got = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        return _article_from(got["ids"][0], got["documents"][0], got["metadatas"][0])
+
+    def all_articles(self, with_vectors: bool = False) -> tuple[list[Article], np.ndarray | None]:
+        include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+        got = self.articles.get(include=include)
+        arts = [_article_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        order = sorted(range(len(arts)), key=lambda k: (arts[k].file, arts[k].id))
+        arts = [arts[k] for k in order]
+        vecs = None
+        if with_vectors:
+            emb = got["embeddings"]
+            vecs = np.asarray([emb[k] for k in order], dtype=np.float32).reshape(len(order), self.dim)
+        return arts, vecs
+
+    def n_chunks(self) -> int:
+        return self.chunks.count()
+
+    def n_articles(self) -> int:
+        return self.articles.count()
+
+    def all_chunks(self) -> dict:
+        """ids, documents and metadatas of every chunk (for the lexical index)."""
+        return self.chunks.get(include=["documents", "metadatas"])
+
+    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> dict:
+        n = self.chunks.count()
+        if n == 0:
+            return {"ids": [[]], "documents": [[]], "metadatas": [[]], "distances": [[]]}
+        return self.chunks.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(k, n),
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+
+    def sources(self) -> list[dict]:
+        """The ingested articles, for `rag sources` and the Library tab."""
+        rows = []
+        for aid, m in self.article_index().items():
+            rows.append(
+                {
+                    "article_id": aid,
+                    "file": m.get("file", ""),
+                    "title": m.get("title", ""),
+                    "outlet": m.get("outlet", ""),
+                    "published": m.get("published", ""),
+                    "chunks": int(m.get("n_chunks", 0)),
+                }
+            )
+        return sorted(rows, key=lambda r: (r["file"], r["article_id"]))

@@ -1,0 +1,190 @@
+"""Text plumbing: sentence spans, normalisation and content words.
+
+Every function here works on offsets into the original string so that a quote
+can always be located exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Abbreviations after which a period does not end a sentence.
+_ABBREV = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "jr",
+    "sr",
+    "gov",
+    "sen",
+    "rep",
+    "gen",
+    "col",
+    "lt",
+    "sgt",
+    "capt",
+    "prof",
+    "pres",
+    "inc",
+    "corp",
+    "co",
+    "ltd",
+    "vs",
+    "etc",
+    "no",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "pa",
+    "fla",
+    "calif",
+    "mass",
+    "wash",
+    "ariz",
+    "ga",
+    "tex",
+    "ill",
+    "mich",
+    "nev",
+    "u.s",
+    "u.k",
+    "u.n",
+    "e.u",
+    "d.c",
+    "a.m",
+    "p.m",
+    "approx",
+    "dept",
+    "fig",
+    "est",
+    "mt",
+}
+
+_END = re.compile(r"[.!?…]+[\"'”’)\]]*")
+_SPACE = re.compile(r"\s+")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Split ``text`` into sentence spans ``(start, end)`` without leading/trailing space.
+
+    Newlines always end a sentence (articles put paragraphs on lines).
+
+    >>> t = "Gov. Ron DeSantis spoke. It was 8 p.m. Eastern Time! Then: silence."
+    >>> [t[a:b] for a, b in sentence_spans(t)]
+    ['Gov. Ron DeSantis spoke.', 'It was 8 p.m. Eastern Time!', 'Then: silence.']
+    """
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        _split_line(line, pos, spans)
+        pos += len(line) + 1
+    return spans
+
+
+def _split_line(line: str, offset: int, out: list[tuple[int, int]]) -> None:
+    start = 0
+    n = len(line)
+    for m in _END.finditer(line):
+        end = m.end()
+        if end < n and not line[end].isspace():
+            continue  # "1.1", "U.S.-led", "x.com"
+        # Next non-space character must plausibly start a sentence.
+        j = end
+        while j < n and line[j].isspace():
+            j += 1
+        if j < n and not (line[j].isupper() or line[j].isdigit() or line[j] in "\"“‘'([$£€"):
+            continue
+        token = line[start : m.start()].rsplit(None, 1)
+        last = token[-1].lower().lstrip("(\"“‘'") if token else ""
+        if m.group().startswith(".") and len(m.group()) == 1:
+            if last in _ABBREV or (len(last) == 1 and last.isalpha()):
+                continue  # "Gov. Ron", "Donald J. Trump"
+        _add(line, offset, start, end, out)
+        start = end
+    _add(line, offset, start, n, out)
+
+
+def _add(line: str, offset: int, a: int, b: int, out: list[tuple[int, int]]) -> None:
+    seg = line[a:b]
+    stripped = seg.strip()
+    if not stripped:
+        return
+    lead = len(seg) - len(seg.lstrip())
+    out.append((offset + a + lead, offset + a + lead + len(stripped)))
+
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+_NON_WORD = re.compile(r"[^0-9a-z.%$£€]+")
+
+
+def normalise(text: str) -> str:
+    """Lowercase, straighten quotes, drop punctuation but keep numbers like 1.1, 51.8%, $44.
+
+    This is the rule the eval gold set uses (evals/README.md).
+
+    >>> normalise("Only 1.1 million were “listening”, it’s $44 billion.")
+    'only 1.1 million were listening it s $44 billion'
+    """
+    text = unicodedata.normalize("NFKC", text).lower().translate(_QUOTES)
+    text = _NON_WORD.sub(" ", text)
+    tokens = [t.strip(".") for t in text.split()]
+    return " ".join(t for t in tokens if t)
+
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his how
+    i if in into is it its itself just me more most my myself no nor not now of off on
+    once only or other our ours out over own same she should so some such than that the
+    their theirs them themselves then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would
+    you your yours s t don didn doesn isn wasn weren won say said says tell told according
+    did does many much one also""".split()
+)
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.'’%$-]*[A-Za-z0-9%]|[A-Za-z0-9$]")
+
+
+def content_words(text: str) -> list[str]:
+    """Lowercased content words (stopwords removed), numbers kept.
+
+    >>> content_words("How many people were listening to Trump's claim of 60 million?")
+    ['people', 'listening', 'trump', 'claim', '60', 'million']
+    """
+    out = []
+    for w in _WORD.findall(text.translate(_QUOTES)):
+        w = w.lower()
+        if w.endswith("'s"):
+            w = w[:-2]
+        if w and w not in STOPWORDS:
+            out.append(w)
+    return out
+
+
+_NUM = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written with digits, commas removed.
+
+    >>> sorted(numbers("1,100 of 60 million, 51.8%"))
+    ['1100', '51.8', '60']
+    """
+    return {m.group().replace(",", "").rstrip(".") for m in _NUM.finditer(text)}
+
+
+def collapse_space(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()

@@ -1,0 +1,188 @@
+"""Citation checking: every sentence shown as supported must be backed by the
+passages it cites.
+
+A sentence is supported by a passage when every number and every name it
+contains appears in that passage and enough of its content words do too.
+Markers that name no passage are dropped; an uncited sentence is kept only if a
+passage supports it (and it is then cited to that passage).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.retrieve import lexical_tokens
+from rag.text import normalise, numbers, sentence_spans
+from rag.types import Passage
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+MIN_OVERLAP = 0.6  # share of a sentence's content words found in its passages
+
+_NAME = re.compile(r"(?<![\w'’])([A-Z][a-zA-Z’'-]+)")
+_NOT_NAMES = {
+    "The",
+    "A",
+    "An",
+    "He",
+    "She",
+    "It",
+    "They",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "In",
+    "On",
+    "At",
+    "As",
+    "But",
+    "And",
+    "Or",
+    "If",
+    "When",
+    "While",
+    "After",
+    "Before",
+    "During",
+    "I",
+    "We",
+    "You",
+    "His",
+    "Her",
+    "Their",
+    "Its",
+    "There",
+    "Some",
+    "Many",
+    "According",
+    "Yes",
+    "No",
+    "Not",
+    "Both",
+    "Also",
+    "However",
+    "So",
+    "Then",
+    "To",
+    "For",
+    "Of",
+    "With",
+    "By",
+    "From",
+}
+
+
+@dataclass
+class Checked:
+    text: str  # sentence without markers
+    cited: list[int]  # passage numbers it cites (after repair)
+    supported: bool
+    reason: str = ""
+
+
+@dataclass
+class Verification:
+    sentences: list[Checked] = field(default_factory=list)
+
+    @property
+    def kept(self) -> list[Checked]:
+        return [s for s in self.sentences if s.supported]
+
+    @property
+    def dropped(self) -> list[Checked]:
+        return [s for s in self.sentences if not s.supported]
+
+
+def split_answer(text: str) -> list[tuple[str, list[int]]]:
+    """Answer sentences with the marker numbers each carries.
+
+    >>> split_answer("It began late [1]. Musk blamed an attack [2, 3]. Fine.")
+    [('It began late.', [1]), ('Musk blamed an attack.', [2, 3]), ('Fine.', [])]
+    """
+    text = text.replace("\n", " ").strip()
+    # Markers usually sit just before the period; move them after it for splitting.
+    text = re.sub(r"((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)\s*([.!?])", r"\2\1", text)
+    out = []
+    for s, e in sentence_spans(re.sub(r"\]\s*(?=[A-Z\"“])", "] ", text)):
+        seg = text[s:e]
+        nums = [int(n) for m in MARKER.finditer(seg) for n in m.group(1).split(",")]
+        clean = MARKER.sub("", seg).strip()
+        if clean:
+            out.append((clean, nums))
+    # A trailing marker on its own belongs to the sentence before it.
+    merged: list[tuple[str, list[int]]] = []
+    for clean, nums in out:
+        if merged and not re.search(r"\w", clean):
+            merged[-1][1].extend(nums)
+        else:
+            merged.append((clean, nums))
+    return merged
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that are not the first word of the text nor function words.
+
+    >>> sorted(names("Musk told Trump on X that Harris lost."))
+    ['Harris', 'Trump', 'X']
+    >>> sorted(names("Only Musk spoke."))
+    ['Musk']
+    """
+    out = set()
+    for m in _NAME.finditer(text):
+        if m.start() == 0:
+            continue  # a sentence's first word is capitalised anyway
+        w = m.group(1).rstrip("’'")
+        if w.endswith(("’s", "'s")):
+            w = w[:-2]
+        if w and w not in _NOT_NAMES:
+            out.add(w)
+    # Single capital letters other than I (e.g. "X") are names too.
+    out |= {w for w in re.findall(r"\b[A-Z]\b", text) if w not in {"I", "A"}}
+    return out
+
+
+def support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
+    """Is ``sentence`` backed by the text of ``passages`` taken together?"""
+    if not passages:
+        return False, "cites no passage"
+    ptext = " ".join(p.text for p in passages)
+    pnorm = " " + normalise(ptext) + " "
+    missing_nums = numbers(sentence) - numbers(ptext)
+    if missing_nums:
+        return False, f"number not in passage: {sorted(missing_nums)[0]}"
+    for name in names(sentence):
+        if f" {normalise(name)} " not in pnorm and normalise(name) not in pnorm:
+            return False, f"name not in passage: {name}"
+    toks = lexical_tokens(sentence)
+    if not toks:
+        return False, "no content"
+    ptoks = set(lexical_tokens(ptext))
+    share = sum(1 for t in toks if t in ptoks) / len(toks)
+    if share < MIN_OVERLAP:
+        return False, f"only {share:.0%} of its words are in the passage"
+    return True, ""
+
+
+def verify(answer: str, passages: list[Passage]) -> Verification:
+    """Check every sentence of ``answer`` against the passages it cites."""
+    by_n = {p.n: p for p in passages}
+    result = Verification()
+    for sent, nums in split_answer(answer):
+        valid = [n for n in dict.fromkeys(nums) if n in by_n]
+        if valid:
+            ok, why = support(sent, [by_n[n] for n in valid])
+            if not ok:
+                # Cited the wrong passage? Accept a single passage that supports it.
+                for p in passages:
+                    if support(sent, [p])[0]:
+                        valid, ok, why = [p.n], True, ""
+                        break
+        else:
+            ok, why = False, "no citation"
+            for p in passages:
+                if support(sent, [p])[0]:
+                    valid, ok, why = [p.n], True, ""
+                    break
+        result.sentences.append(Checked(sent, valid if ok else [], ok, why))
+    return result
