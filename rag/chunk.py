@@ -43,10 +43,24 @@ def count_tokens(text: str) -> int:
     return len(_encoding().encode(text, disallowed_special=()))
 
 
+def _fit_chars(text: str, start: int, end: int, budget: int) -> int:
+    """The largest ``stop`` in ``(start, end]`` with ``text[start:stop]`` within ``budget``
+    tokens (at least one character, so the cut always moves forward)."""
+    lo, hi = start + 1, min(end, start + max(1, budget))  # a token is at least one character
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count_tokens(text[start:mid]) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def _split_long(text: str, start: int, end: int, budget: int) -> list[tuple[int, int]]:
-    """Cut one over-long sentence at word boundaries into pieces within ``budget``."""
-    pieces: list[tuple[int, int]] = []
-    a = start
+    """Cut one over-long sentence at word boundaries into pieces within ``budget``.
+
+    Every piece starts and ends on a non-space character.
+    """
     words = []
     i = start
     while i < end:  # word spans
@@ -58,24 +72,24 @@ def _split_long(text: str, start: int, end: int, budget: int) -> list[tuple[int,
         if j > i:
             words.append((i, j))
         i = j
-    cur_start = a
-    cur_end = a
+    pieces: list[tuple[int, int]] = []
+    cur: tuple[int, int] | None = None  # the piece being grown
     for ws, we in words:
-        if cur_end > cur_start and count_tokens(text[cur_start:we]) > budget:
-            pieces.append((cur_start, cur_end))
-            cur_start = ws
-        if cur_end == cur_start and count_tokens(text[ws:we]) > budget:
-            # A single "word" over budget (a URL, a run of symbols): cut by characters.
+        if cur is not None and count_tokens(text[cur[0] : we]) > budget:
+            pieces.append(cur)
+            cur = None
+        if cur is None and count_tokens(text[ws:we]) > budget:
+            # A single "word" over budget (a URL, a run of symbols): cut by characters,
+            # as many as fit (a character can be several tokens: emoji, 𝕏).
             k = ws
             while k < we:
-                step = max(1, budget)  # a token is at least one character
-                pieces.append((k, min(we, k + step)))
-                k += step
-            cur_start = cur_end = we
+                stop = _fit_chars(text, k, we, budget)
+                pieces.append((k, stop))
+                k = stop
             continue
-        cur_end = we
-    if cur_end > cur_start:
-        pieces.append((cur_start, cur_end))
+        cur = (cur[0] if cur else ws, we)
+    if cur is not None:
+        pieces.append(cur)
     return pieces
 
 
@@ -87,7 +101,7 @@ def chunk_article(
 ) -> list[Chunk]:
     """Split ``text`` into overlapping chunks of whole sentences.
 
-    >>> cs = chunk_article("a1", "One. Two two. Three three three.", max_tokens=6)
+    >>> cs = chunk_article("a1", "One. Two two. Three three three.", max_tokens=7)
     >>> [c.text for c in cs]
     ['One. Two two.', 'Two two. Three three three.']
     """

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from rag.text import sentence_spans
+
 # Lines that are page furniture, not reporting.
 _BOILERPLATE = [
     re.compile(p, re.IGNORECASE)
@@ -23,7 +25,7 @@ _BOILERPLATE = [
         r"^\s*(\(c\)|©|copyright)\s*\d{4}",
         r"pic\.twitter\.com/",
         r"^(photo|image|video|credit|caption)s?\s*:",
-        r"\((photo|image)s? by [^)]*\)\s*$",
+        r"\((?:ap |afp |epa |reuters )?(?:photo|image)s?(?: by |: ?|/)[^()]*\)\s*$",
         r"\([^()]{0,80}(getty images|/ap|/reuters|/afp|shutterstock|via getty)[^()]{0,20}\)\s*$",
         r"^(click|tap) here\b",
         r"^(follow us|follow .{0,40} on (twitter|x|facebook|instagram))",
@@ -49,6 +51,37 @@ def is_boilerplate(line: str) -> bool:
     # "Donald J. TrumpElon MuskSocial Media": tag links glued together, no sentence.
     if len(_GLUED_TAGS.findall(s)) >= 2 and not re.search(r"[a-z]{2}[.!?]\s", s + " ") and len(s) < 120:
         return True
+    return False
+
+
+# A person's formal first-reference form: a title, then a full name ("Vice President
+# Kamala Harris", "Florida Gov. Ron DeSantis", "President George W. Bush").
+_TITLED_NAME = re.compile(
+    r"\b(?:(?:[Ff]ormer|[Vv]ice|[Dd]eputy|[Aa]cting)\s+)?"
+    r"(?:President|Gov\.|Governor|Sen\.|Senator|Rep\.|Representative|Secretary|Prime Minister|Minister"
+    r"|Chancellor|Commissioner|Mayor|Judge|Justice|Gen\.|General|Speaker|King|Queen|Chairman|Chairwoman)"
+    r"\s+(?:[A-Z][\w’'-]*\.?\s+){1,2}[A-Z][\w-]+"
+)
+
+
+def is_teaser(line: str, earlier: str) -> bool:
+    """A related-story teaser embedded in the page: a one-sentence paragraph, with no
+    quotation, that introduces a person again with the full title-and-name form the
+    article already used. Running copy refers to someone in full once and by surname
+    afterwards; the blurb of another story starts from scratch.
+
+    >>> first = "Vice President Kamala Harris spoke on Monday. Harris said little."
+    >>> is_teaser("Trump has used a slur to describe Vice President Kamala Harris.", first)
+    True
+    >>> is_teaser("Harris said the plan would fail.", first)
+    False
+    """
+    s = line.strip()
+    if not s.endswith(".") or any(q in s for q in '"“”') or len(sentence_spans(s)) != 1:
+        return False
+    for m in _TITLED_NAME.finditer(s):
+        if re.search(r"\b" + re.escape(m.group(0)) + r"\b", earlier):
+            return True
     return False
 
 
@@ -98,6 +131,8 @@ def clean_text(raw: str) -> tuple[str, dict]:
         if is_boilerplate(line):
             continue
         out.append(line.strip())
+    # Related-story teasers (never the opening paragraphs).
+    out = out[:2] + [ln for i, ln in enumerate(out[2:], 2) if not is_teaser(ln, "\n".join(out[:i]))]
     if out and _is_headline_like(out[0]) and len(out) > 1:
         found.setdefault("title", out[0])
     return "\n".join(out), found

@@ -273,6 +273,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--out", help="write the report (JSON, Markdown, PNG) here")
     s.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    s.add_argument("--corpus", action="append", metavar="DIR", help="articles to ingest (default: MultiLing 2011)")
+    s.add_argument("--sizes", help="index sizes in chunks for retrieval, e.g. 1000,10000,100000")
+    s.add_argument("--questions", type=int, help="only the first N gold questions")
+    s.add_argument(
+        "--skip",
+        action="append",
+        choices=["ingest", "embed", "retrieval", "answer", "limit", "brief", "serve", "server"],
+        help="leave out a stage (repeatable)",
+    )
+    s.add_argument("--profile", metavar="DIR", help="also write pyinstrument profiles of the stages here")
     s.set_defaults(func=cmd_bench)
     return p
 

@@ -93,10 +93,13 @@ class LlamaCppLLM:
                 repeat_penalty=1.1,
                 stream=True,
             )
-            for part in out:
-                delta = part["choices"][0].get("delta", {}).get("content")
-                if delta:
-                    yield delta
+            try:
+                for part in out:
+                    delta = part["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        yield delta
+            except ValueError as exc:  # llama.cpp: "Requested tokens (N) exceed context window of M"
+                raise RagError(f"the prompt does not fit the model's context of {self.n_ctx} tokens ({exc})") from exc
 
 
 class OpenAIServerLLM:

@@ -46,6 +46,17 @@ def _article_from(aid: str, text: str, meta: dict) -> Article:
     return Article(id=aid, text=text or "", **{k: str(meta.get(k, "") or "") for k in _FIELDS})
 
 
+def _forget_client(path: str) -> None:
+    """Stop and drop Chroma's cached System for a persistent ``path`` (if any)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    system = SharedSystemClient._identifier_to_system.pop(path, None)
+    SharedSystemClient._identifier_to_refcount.pop(path, None)
+    if system is not None:
+        with contextlib.suppress(Exception):
+            system.stop()
+
+
 class Store:
     """Chroma persistence for articles and chunks, with an index-format check."""
 
@@ -79,14 +90,27 @@ class Store:
         except RagError:
             raise
         except Exception as exc:
+            if not settings.chroma_url:
+                # A failed open leaves a broken System in Chroma's process-wide cache;
+                # drop it so that `rag ingest --rebuild` can start afresh.
+                _forget_client(str(settings.data_dir / "chroma"))
             where = settings.chroma_url or str(settings.data_dir)
             raise RagError(
                 f"cannot open the index at {where}: {exc.__class__.__name__}: {str(exc)[:200]}"
                 " (if the data directory is damaged, run `rag ingest --rebuild`)"
             ) from exc
         self._thread_lock = threading.RLock()
-        self.chunks = self._collection(CHUNKS)
-        self.articles = self._collection(ARTICLES)
+        try:
+            self.chunks = self._collection(CHUNKS)
+            self.articles = self._collection(ARTICLES)
+        except RagError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the local index folder (Chroma caches one open System per path)."""
+        if not self.settings.chroma_url:
+            _forget_client(str(self.settings.data_dir / "chroma"))
 
     # -- format ---------------------------------------------------------------
     def _format(self) -> dict:

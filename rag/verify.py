@@ -101,23 +101,19 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
     [('It began late.', [1]), ('Musk blamed an attack.', [2, 3]), ('Fine.', [])]
     """
     text = text.replace("\n", " ").strip()
-    # Markers usually sit just before the period; move them after it for splitting.
-    text = re.sub(r"((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)\s*([.!?])", r"\2\1", text)
-    out = []
-    for s, e in sentence_spans(re.sub(r"\]\s*(?=[A-Z\"“])", "] ", text)):
+    # Markers written after the period belong to the sentence before them:
+    # "attack. [3] Done" -> "attack [3]. Done", so sentences split cleanly.
+    text = re.sub(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)", r"\2\1", text)
+    out: list[tuple[str, list[int]]] = []
+    for s, e in sentence_spans(text):
         seg = text[s:e]
         nums = [int(n) for m in MARKER.finditer(seg) for n in m.group(1).split(",")]
-        clean = MARKER.sub("", seg).strip()
-        if clean:
+        clean = re.sub(r"\s+([.!?,;:])", r"\1", MARKER.sub("", seg)).strip()
+        if re.search(r"\w", clean):
             out.append((clean, nums))
-    # A trailing marker on its own belongs to the sentence before it.
-    merged: list[tuple[str, list[int]]] = []
-    for clean, nums in out:
-        if merged and not re.search(r"\w", clean):
-            merged[-1][1].extend(nums)
-        else:
-            merged.append((clean, nums))
-    return merged
+        elif out:
+            out[-1][1].extend(nums)
+    return out
 
 
 def names(text: str) -> set[str]:

@@ -1,0 +1,556 @@
+"""The chat page: a Gradio Blocks app over :class:`rag.api.Rag`.
+
+``rag serve`` (``run_cli``) binds 127.0.0.1 by default, never makes a share link
+and refuses a non-loopback address without ``--auth user:pass`` (or ``$RAG_AUTH``).
+Callbacks only call the Rag API and the pure functions of :mod:`rag.ui_messages`.
+
+The model answers one question at a time: every event that runs it shares the
+``model`` concurrency group (limit 1) behind a bounded queue, so other visitors
+see their queue position while the page stays responsive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import socket
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag import ui_messages as um
+from rag.errors import RagError
+
+TITLE = "News Desk"
+QUEUE_MAX = 16  # questions waiting at most; further visitors are told the queue is full
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl"]
+SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
+MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
+
+# Clicking a [n] marker scrolls to its source card and highlights it (no network, no framework).
+CITE_JS = """
+<script>
+(function () {
+  function show(target) {
+    var card = document.getElementById(target);
+    if (!card) return false;
+    var folded = card.closest('details');
+    if (folded) folded.open = true;
+    document.querySelectorAll('.src-card.active').forEach(function (c) { c.classList.remove('active'); });
+    card.classList.add('active');
+    card.scrollIntoView({behavior: 'smooth', block: 'nearest'});
+    return true;
+  }
+  document.addEventListener('click', function (ev) {
+    var a = ev.target && ev.target.closest ? ev.target.closest('a.cite') : null;
+    if (!a) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    var target = a.getAttribute('data-target') || (a.getAttribute('href') || '').replace(/^#/, '');
+    show(target);
+  }, true);
+})();
+</script>
+"""
+
+CSS = """
+.gradio-container { max-width: 1320px !important; margin: 0 auto !important; }
+footer { display: none !important; }
+#app-header { display: flex; align-items: flex-end; justify-content: space-between; gap: 16px;
+  padding: 6px 2px 10px; border-bottom: 1px solid var(--border-color-primary); margin-bottom: 4px; }
+#app-header h1 { font-size: 1.45rem; font-weight: 700; margin: 0; letter-spacing: -0.01em; }
+#app-header .tagline { margin: 2px 0 0; color: var(--body-text-color-subdued); font-size: 0.92rem; }
+#app-header .pill { font-size: 0.8rem; color: var(--body-text-color-subdued); white-space: nowrap;
+  border: 1px solid var(--border-color-primary); border-radius: 999px; padding: 3px 10px; }
+#app-header .pill b { color: var(--body-text-color); }
+#chat a.cite, .brief-text a.cite { font-size: 0.72em; vertical-align: super; line-height: 0; font-weight: 700;
+  text-decoration: none; color: var(--color-accent); padding: 0 1px; cursor: pointer; }
+#chat a.cite:hover, .brief-text a.cite:hover { text-decoration: underline; }
+#chat .placeholder { text-align: center; }
+#chat .message .prose, #chat .message .md { color: var(--body-text-color); }
+#library td, #library th, #library td *, #library th * { font-family: var(--font) !important; }
+#chat .placeholder h3 { margin-bottom: 4px; }
+#chat .answer-note { font-size: 0.8em; color: var(--body-text-color-subdued); }
+#sources { max-height: 640px; overflow-y: auto; padding-right: 4px; }
+.src-empty { border: 1px dashed var(--border-color-primary); border-radius: 10px; padding: 16px 18px;
+  color: var(--body-text-color-subdued); font-size: 0.92rem; line-height: 1.5; }
+.src-empty-title, .src-heading { font-weight: 700; font-size: 0.8rem; text-transform: uppercase;
+  letter-spacing: 0.06em; color: var(--body-text-color-subdued); margin: 0 0 6px; }
+.src-question { font-weight: 600; margin: 0 0 10px; font-size: 0.95rem; }
+.src-status { color: var(--body-text-color-subdued); font-style: italic; margin: 0; }
+.src-refused { margin: 0 0 10px; font-size: 0.92rem; }
+.src-card { border: 1px solid var(--border-color-primary); border-left: 3px solid var(--color-accent);
+  border-radius: 8px; padding: 10px 12px 8px; margin: 0 0 10px; background: var(--background-fill-primary);
+  transition: box-shadow 0.25s, background-color 0.25s; scroll-margin: 8px; }
+.src-card.active { box-shadow: 0 0 0 2px var(--color-accent); background: var(--color-accent-soft); }
+.src-head { display: flex; gap: 10px; align-items: flex-start; }
+.src-num { flex: none; display: inline-flex; align-items: center; justify-content: center; min-width: 22px;
+  height: 22px; border-radius: 11px; background: var(--color-accent); color: #fff; font-weight: 700;
+  font-size: 0.75rem; margin-top: 1px; }
+.src-num-related { background: var(--body-text-color-subdued); }
+.src-meta { font-size: 0.72rem; text-transform: uppercase; letter-spacing: 0.05em; font-weight: 600;
+  color: var(--body-text-color-subdued); }
+.src-file { text-transform: none; letter-spacing: 0; font-weight: 400; margin-left: 6px;
+  font-family: var(--font-mono); }
+.src-title { font-weight: 600; font-size: 0.95rem; line-height: 1.3; margin-top: 1px; }
+.src-title-fallback { font-weight: 400; font-style: italic; color: var(--body-text-color-subdued); }
+.src-text { font-size: 0.88rem; line-height: 1.55; margin: 8px 0 2px; color: var(--body-text-color); }
+.src-text mark { background: #fde68a; color: #1f2937; padding: 1px 2px; border-radius: 3px; }
+.src-earlier { margin-top: 12px; border-top: 1px solid var(--border-color-primary); padding-top: 8px; }
+.src-earlier summary { cursor: pointer; color: var(--body-text-color-subdued); font-size: 0.88rem; }
+.src-earlier[open] summary { margin-bottom: 8px; }
+#upload-result ul { margin-top: 0; }
+"""
+
+_Cb = Callable[..., Any]
+
+
+# -- launching ------------------------------------------------------------------
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("::1"), is_loopback("0.0.0.0")
+    (True, True, True, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``user:pass`` -> (user, pass); None when not given.
+
+    >>> parse_auth("ann:s3cr:et")
+    ('ann', 's3cr:et')
+    """
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise RagError("--auth (or RAG_AUTH) must look like user:password")
+    return user, password
+
+
+def theme():
+
+    return gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def start(rag, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None, quiet: bool = True):
+    """Build the app and launch it without blocking; returns (demo, local url)."""
+    if not is_loopback(host) and auth is None:
+        raise RagError(f"refusing to serve on {host} without a password: add --auth user:password (or set RAG_AUTH)")
+    demo = build_app(rag)
+    mb = rag.settings.max_file_mb
+    try:
+        _, url, _ = demo.launch(
+            server_name=host,
+            server_port=port,
+            auth=auth,
+            share=False,
+            prevent_thread_lock=True,
+            quiet=quiet,
+            inbrowser=False,
+            show_error=True,
+            ssr_mode=False,
+            mcp_server=False,
+            pwa=False,
+            footer_links=[],
+            max_file_size=f"{int(mb * 4)}mb",  # the ingest check (max_file_mb) gives the per-file reason
+            theme=theme(),
+            css=CSS,
+            head=CITE_JS,
+        )
+    except OSError as exc:
+        raise RagError(f"cannot listen on {host}:{port}: {exc}; pick another port with --port") from None
+    return demo, url
+
+
+def run_cli(rag, args: argparse.Namespace) -> int:
+    """``rag serve``: ingest seeds/ into an empty index, launch the page, print its address, wait."""
+    from rag.cli import SEEDS
+
+    auth = parse_auth(getattr(args, "auth", None) or os.environ.get("RAG_AUTH"))
+    host, port = args.host, args.port
+    if not is_loopback(host) and auth is None:
+        raise RagError(f"refusing to serve on {host} without a password: add --auth user:password (or set RAG_AUTH)")
+    if rag.store.n_chunks() == 0 and not args.no_ingest:
+        print(f"The index is empty: ingesting the sample articles in {SEEDS} …", flush=True)
+        report = rag.ingest([SEEDS], sync=False)
+        print(f"  added {len(report.added)} articles ({report.chunks_added} passages)", flush=True)
+    print("Loading the model …", flush=True)
+    rag.retriever.lexical()  # warm the BM25 index and the embedder before the first visitor
+    _ = rag.llm
+    demo, url = start(rag, host, port, auth)
+    shown = url if is_loopback(host) else f"http://{host}:{port}/"
+    print(f"News Desk is running: open {shown} in a browser (Ctrl+C to stop).", flush=True)
+    try:
+        demo.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.close()
+    return 0
+
+
+# -- callbacks --------------------------------------------------------------------
+def _articles(rag, ids: list[str]) -> dict:
+    out = {}
+    for aid in dict.fromkeys(ids):
+        try:
+            out[aid] = rag.article(aid)
+        except RagError:
+            out[aid] = None  # removed since it was cited: the card shows the quote alone
+    return out
+
+
+def _chat_callbacks(rag) -> tuple[_Cb, _Cb, _Cb]:
+
+    def post(question: str, turns: list[um.Turn]):
+        q = (question or "").strip()
+        if not q:
+            raise gr.Error("Type a question first.", print_exception=False)
+        turns = list(turns or [])
+        turns.append(um.Turn(turn=len(turns) + 1, question=q))
+        return um.chat_messages(turns), "", turns, um.sources_panel_html(turns)
+
+    def answer(turns: list[um.Turn]) -> Iterator[tuple]:
+        if not turns or turns[-1].status != "pending":
+            return
+        t = turns[-1]
+        history = um.chat_history(turns[:-1])
+        final = None
+        text = ""
+        try:
+            for event in rag.ask_stream(t.question, history):
+                if event.kind == "text":
+                    text += event.text
+                    t.shown = um.streaming_markdown(text)
+                    yield um.chat_messages(turns), gr.skip(), turns
+                else:
+                    final = event.answer
+            if final is None:
+                raise RagError("the answer stopped early")
+            cites = final.citations if final.status == "answered" else final.related
+            um.finish_turn(t, final, _articles(rag, [c.article_id for c in cites]))
+        except RagError as exc:
+            um.fail_turn(t, str(exc))
+        yield um.chat_messages(turns), um.sources_panel_html(turns), turns
+
+    def clear():
+        return [], "", [], um.sources_panel_html([])
+
+    return post, answer, clear
+
+
+def _ask_api(rag) -> _Cb:
+    def ask(question: str) -> dict:
+        """Answer one question (no conversation); the Answer as JSON with its citations."""
+
+        try:
+            return rag.ask(question).to_json()
+        except RagError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    return ask
+
+
+# -- tabs ---------------------------------------------------------------------------
+def _chat_tab(rag, sources: list[dict]) -> None:
+
+    from rag.cli import SEEDS
+
+    post, answer, clear = _chat_callbacks(rag)
+    seed_files = {p.name for p in SEEDS.glob("*") if p.is_file()}
+    examples = um.example_questions(sources, seed_files)
+    turns = gr.State([])
+    with gr.Row(equal_height=False, elem_id="chat-row"):
+        with gr.Column(scale=3, min_width=420):
+            chatbot = gr.Chatbot(
+                elem_id="chat",
+                show_label=False,
+                height=520,
+                layout="bubble",
+                feedback_options=None,
+                buttons=[],
+                placeholder=(
+                    "### Ask about the news in your library\n"
+                    "Answers are built from the articles only. Click a number like **[1]** to read the passage "
+                    "it comes from."
+                ),
+                examples=[{"text": q} for q in examples] or None,
+                latex_delimiters=[],
+            )
+            with gr.Row(equal_height=True, elem_id="ask-row"):
+                box = gr.Textbox(
+                    placeholder="Ask a question about the articles…",
+                    show_label=False,
+                    container=False,
+                    lines=1,
+                    max_lines=4,
+                    scale=8,
+                    elem_id="question",
+                    autofocus=True,
+                )
+                send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ask")
+                clear_btn = gr.Button("Clear", variant="secondary", scale=1, min_width=90, elem_id="clear")
+        with gr.Column(scale=2, min_width=320):
+            panel = gr.HTML(um.sources_panel_html([]), elem_id="sources", js_on_load=None)
+
+    def chain(event) -> None:
+        event(post, [box, turns], [chatbot, box, turns, panel], queue=False, api_visibility="private").success(
+            answer,
+            [turns],
+            [chatbot, panel, turns],
+            concurrency_limit=1,
+            concurrency_id="model",
+            show_progress="minimal",
+            api_visibility="private",
+        )
+
+    chain(box.submit)
+    chain(send.click)
+
+    def pick_example(evt: gr.SelectData) -> str:
+        return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
+
+    chain(chatbot.example_select(pick_example, None, [box], queue=False, api_visibility="private").success)
+    clear_btn.click(clear, None, [chatbot, box, turns, panel], queue=False, api_visibility="private")
+    chatbot.clear(clear, None, [chatbot, box, turns, panel], queue=False, api_visibility="private")
+
+    # For API clients (gradio_client): the chat as the page runs it (same state, same callbacks) ...
+    def chat_api(question: str, state: list) -> Iterator[tuple]:
+        messages, _, state, panel_html = post(question, state)
+        yield messages, panel_html, state
+        yield from answer(state)
+
+    api_q = gr.Textbox(visible=False)
+    api_q.submit(
+        chat_api, [api_q, turns], [chatbot, panel, turns], api_name="chat", concurrency_limit=1, concurrency_id="model"
+    )
+    # ... and one question without a conversation: Answer.to_json().
+    api_q2 = gr.Textbox(visible=False)
+    api_out = gr.JSON(visible=False)
+    api_q2.submit(_ask_api(rag), [api_q2], [api_out], api_name="ask", concurrency_limit=1, concurrency_id="model")
+
+
+def _library_tab(rag, sources: list[dict]) -> tuple[Callable[[], tuple], tuple]:
+
+    summary = gr.Markdown(um.library_summary(sources), elem_id="library-summary")
+    table = gr.Dataframe(
+        value=um.library_rows(sources),
+        headers=um.LIBRARY_HEADERS,
+        datatype=["str", "str", "str", "number", "str", "str"],
+        type="array",
+        interactive=False,
+        wrap=True,
+        max_height=420,
+        column_widths=["38%", "16%", "10%", "7%", "17%", "12%"],
+        elem_id="library",
+    )
+    with gr.Row(equal_height=False):
+        with gr.Column():
+            files = gr.File(
+                label=f"Add articles (.txt .md .html .json .jsonl, up to {rag.settings.max_file_mb:g} MB each)",
+                file_count="multiple",
+                file_types=UPLOAD_TYPES,
+                type="filepath",
+                height=140,
+            )
+            add = gr.Button("Add to the index", variant="primary")
+            result = gr.Markdown(elem_id="upload-result")
+        with gr.Column():
+            pick = gr.Dropdown(
+                choices=um.article_choices(sources),
+                label="Remove an article (pick it, or paste its ID)",
+                value=None,
+                allow_custom_value=True,
+                filterable=True,
+            )
+            remove = gr.Button("Remove from the index", variant="stop")
+            removed = gr.Markdown()
+
+    def refreshed():
+        rows = rag.sources()
+        return um.library_summary(rows), um.library_rows(rows), gr.update(choices=um.article_choices(rows), value=None)
+
+    def do_add(paths: list[str] | None):
+        if not paths:
+            raise gr.Error("Choose one or more files first.", print_exception=False)
+        try:
+            report = rag.ingest([Path(p) for p in paths], sync=False)
+        except RagError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return (um.upload_lines(report.to_json(), list(paths)), None, *refreshed())
+
+    def do_remove(article_id: str | None):
+        if not article_id:
+            raise gr.Error("Pick an article to remove.", print_exception=False)
+        try:
+            rag.remove(article_id)
+        except RagError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return (f"Removed `{article_id}`.", *refreshed())
+
+    add.click(
+        do_add,
+        [files],
+        [result, files, summary, table, pick],
+        concurrency_limit=1,
+        concurrency_id="index",
+        api_name="add_articles",
+        api_visibility="undocumented",
+    )
+    remove.click(
+        do_remove,
+        [pick],
+        [removed, summary, table, pick],
+        concurrency_limit=1,
+        concurrency_id="index",
+        api_name="remove_article",
+        api_visibility="undocumented",
+    )
+    return refreshed, (summary, table, pick)
+
+
+def _latest_eval_report() -> dict | None:
+    try:
+        from rag.evals import latest_report
+    except ImportError:
+        return None
+    try:
+        return latest_report()
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _evals_tab(report: dict) -> None:
+
+    metrics = um.metrics_markdown(report.get("metrics") or {})
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            gr.Markdown(report.get("markdown") or "", elem_id="eval-report")
+        with gr.Column(scale=2):
+            if report.get("chart"):
+                gr.Image(value=report["chart"], show_label=False, interactive=False, buttons=[])
+            if metrics:
+                gr.Markdown(metrics)
+
+
+def _briefings_tab(rag) -> bool:
+    """The Briefings tab, when :mod:`rag.brief` exists; returns whether it was added.
+
+    Expects ``build_briefings(rag, event_id=None, words=250)`` -> a list of briefings
+    and ``to_markdown(briefing) -> str``; a briefing's id, title and citations are
+    read as attributes or keys (``event_id``/``id``, ``title``/``headline``, ``citations``).
+    """
+    try:
+        from rag import brief
+    except ImportError:
+        return False
+    if not (hasattr(brief, "build_briefings") and hasattr(brief, "to_markdown")):
+        return False
+
+    def field_of(b: Any, *names: str, default: Any = None) -> Any:
+        for n in names:
+            v = b.get(n) if isinstance(b, dict) else getattr(b, n, None)
+            if v not in (None, ""):
+                return v
+        return default
+
+    with gr.Tab("Briefings", id="briefings"):
+        gr.Markdown("One briefing per news event, each sentence cited. Building them runs the model.")
+        with gr.Row():
+            words = gr.Slider(100, 500, value=250, step=50, label="Length (words)", scale=2)
+            build = gr.Button("Build briefings", variant="primary", scale=1)
+        briefs = gr.State([])
+        pick = gr.Dropdown(label="Event", choices=[], value=None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                text = gr.Markdown(elem_classes=["brief-text"])
+                download = gr.DownloadButton("Download as Markdown", visible=False)
+            with gr.Column(scale=2):
+                panel = gr.HTML(um.EMPTY_PANEL, elem_id="brief-sources", js_on_load=None)
+
+        def do_build(n_words: float):
+            try:
+                got = list(brief.build_briefings(rag, event_id=None, words=int(n_words)))
+            except RagError as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
+            choices = [(str(field_of(b, "title", "headline", default=f"Event {i}")), i) for i, b in enumerate(got)]
+            return got, gr.update(choices=choices, value=0 if choices else None)
+
+        def do_show(got: list, index: int | None):
+            if index is None or not got:
+                return "", um.EMPTY_PANEL, gr.update(visible=False)
+            b = got[int(index)]
+            md = brief.to_markdown(b)
+            cites = [c for c in field_of(b, "citations", default=[]) if hasattr(c, "article_id")]
+            t = um.Turn(turn=int(index) + 1, question=str(field_of(b, "title", "headline", default="Briefing")))
+            t.status = "answered"
+            t.sources = [um.source_view(c, _articles(rag, [c.article_id]).get(c.article_id)) for c in cites]
+            body = um.link_markers(md, t.turn, {c.n for c in cites}, prefix="brief")
+            out = (
+                Path(tempfile.mkdtemp(prefix="rag-brief-"))
+                / f"briefing-{field_of(b, 'event_id', 'id', default=index)}.md"
+            )
+            out.write_text(md, encoding="utf-8")
+            return body, um.sources_panel_html([t], prefix="brief"), gr.update(value=str(out), visible=True)
+
+        build.click(
+            do_build, [words], [briefs, pick], concurrency_limit=1, concurrency_id="model", api_visibility="private"
+        ).then(do_show, [briefs, pick], [text, panel, download], api_visibility="private")
+        pick.change(do_show, [briefs, pick], [text, panel, download], api_visibility="private")
+    return True
+
+
+def _header_html(sources: list[dict]) -> str:
+    n = len(sources)
+    chunks = sum(int(r.get("chunks", 0)) for r in sources)
+    return (
+        '<div id="app-header"><div><h1>News Desk</h1>'
+        '<p class="tagline">Answers drawn from your articles. Every sentence is checked against the passage '
+        "it cites. Runs entirely on this computer.</p></div>"
+        f'<div class="pill"><b>{n}</b> article{"s" if n != 1 else ""} · <b>{chunks}</b> passages</div></div>'
+    )
+
+
+# -- the app --------------------------------------------------------------------------
+def build_app(rag) -> Any:
+    """The Blocks app (not launched). Tabs: Chat, Library, and Evals/Briefings when available."""
+
+    sources = rag.sources()
+    report = _latest_eval_report()
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        header = gr.HTML(_header_html(sources), js_on_load=None)
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat-tab"):
+                _chat_tab(rag, sources)
+            with gr.Tab("Library", id="library-tab"):
+                refreshed, lib_outputs = _library_tab(rag, sources)
+            if report:
+                with gr.Tab("Evals", id="evals-tab"):
+                    _evals_tab(report)
+            _briefings_tab(rag)
+
+        def on_load():
+            rows = rag.sources()
+            return (_header_html(rows), *refreshed())
+
+        # Each visitor sees the index as it is now, not as it was at launch.
+        demo.load(on_load, None, [header, *lib_outputs], queue=False, show_progress="hidden", api_visibility="private")
+    demo.queue(max_size=QUEUE_MAX, default_concurrency_limit=4)
+    return demo

@@ -1,0 +1,415 @@
+"""Pure functions that turn answers, sources and reports into what the page shows.
+
+Nothing here calls the model, the index or Gradio: the page's callbacks fetch
+data through :class:`rag.api.Rag` and hand it to these functions, which are
+unit-tested on their own (tests/test_ui_messages.py).
+
+Citation markers: an answer's ``[n]`` becomes ``<a class="cite" href="#src-T-n">``
+where ``T`` is the conversation turn; the sources panel holds a card with the
+matching ``id``. A small script in the page (see :data:`CITE_JS`) scrolls to and
+highlights the card when a marker is clicked.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from rag.types import Answer, Article, Citation
+
+MARKER = re.compile(r"\[(\d+)\]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$-])")
+CONTEXT_CHARS = 360  # most characters of the paragraph shown on each side of a quote
+
+NOT_IN_ARTICLES = "Not in the articles"
+EMPTY_PANEL = (
+    '<div class="src-empty"><p class="src-empty-title">Sources</p>'
+    "<p>Every sentence of an answer links to the passage it comes from. Ask a question and the passages "
+    "appear here, with the quoted words highlighted in their paragraph.</p></div>"
+)
+
+
+# -- answer text ------------------------------------------------------------------
+def escape_markdown(text: str) -> str:
+    """Text that the chat's Markdown renderer shows literally.
+
+    >>> escape_markdown("a *b* <i>")
+    'a \\\\*b\\\\* &lt;i&gt;'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def cite_id(turn: int, n: int, prefix: str = "src") -> str:
+    return f"{prefix}-{turn}-{n}"
+
+
+def cite_link(turn: int, n: int, prefix: str = "src") -> str:
+    target = cite_id(turn, n, prefix)
+    return f'<a class="cite" href="#{target}" data-target="{target}" title="Show source {n}">[{n}]</a>'
+
+
+def answer_markdown(text: str, turn: int, valid: set[int] | None = None, prefix: str = "src") -> str:
+    """The answer as Markdown: text escaped, each ``[n]`` (in ``valid``, if given) a link to its source card.
+
+    >>> answer_markdown("Late [1].", 2)
+    'Late <a class="cite" href="#src-2-1" data-target="src-2-1" title="Show source 1">[1]</a>.'
+    """
+    out: list[str] = []
+    pos = 0
+    for m in MARKER.finditer(text):
+        out.append(escape_markdown(text[pos : m.start()]))
+        n = int(m.group(1))
+        out.append(cite_link(turn, n, prefix) if valid is None or n in valid else escape_markdown(m.group(0)))
+        pos = m.end()
+    out.append(escape_markdown(text[pos:]))
+    return "".join(out)
+
+
+def link_markers(markdown: str, turn: int, valid: set[int], prefix: str = "src") -> str:
+    """Markdown (left as is) with each ``[n]`` in ``valid`` turned into a link; ``[text](url)`` links are kept.
+
+    >>> link_markers("**Late** [2] and [9]. See [1](x)", 1, {1, 2}, "brief")
+    '**Late** <a class="cite" href="#brief-1-2" data-target="brief-1-2" title="Show source 2">[2]</a> and [9]. See [1](x)'
+    """
+
+    def repl(m: re.Match) -> str:
+        n = int(m.group(1))
+        return cite_link(turn, n, prefix) if n in valid else m.group(0)
+
+    return re.sub(r"\[(\d+)\](?!\()", repl, markdown)
+
+
+def streaming_markdown(text: str) -> str:
+    """Text still streaming: markers are dropped (they are renumbered at the end) and a cursor shown.
+
+    >>> streaming_markdown("It began late [3]. ")
+    'It began late. ▍'
+    """
+    clean = re.sub(r"\s*\[\d+\]", "", text).strip()
+    return (escape_markdown(clean) + " ▍").lstrip()
+
+
+def refusal_markdown(n_related: int) -> str:
+    tail = (
+        " The closest passages are beside the chat, so you can check for yourself."
+        if n_related
+        else " Nothing in the index comes close."
+    )
+    return f"**{NOT_IN_ARTICLES}.** None of the ingested articles answers this question.{tail}"
+
+
+def error_markdown(message: str) -> str:
+    return f"**Could not answer:** {escape_markdown(message)}"
+
+
+def final_markdown(answer: Answer, turn: int) -> str:
+    """The finished answer as it appears in the chat."""
+    if answer.status == "refused":
+        return refusal_markdown(len(answer.related))
+    md = answer_markdown(answer.answer, turn, {c.n for c in answer.citations})
+    if answer.mode == "extractive":
+        md += '\n\n<span class="answer-note">Quoted directly from the articles.</span>'
+    return md
+
+
+# -- sources panel ------------------------------------------------------------------
+@dataclass
+class SourceView:
+    """One passage as the sources panel shows it."""
+
+    n: int
+    article_id: str
+    source: str  # outlet, else file name
+    title: str
+    published: str
+    before: str  # paragraph text before the quote
+    quote: str
+    after: str  # paragraph text after the quote
+    file: str = ""
+    headline: bool = True  # False when ``title`` is the article's opening words (it has no headline)
+
+
+@dataclass
+class Turn:
+    """One question of a conversation: what the chat and the sources panel show for it."""
+
+    turn: int
+    question: str
+    status: str = "pending"  # pending | answered | refused | error
+    shown: str = ""  # Markdown in the chat bubble
+    answer_text: str = ""  # the plain answer (with [n]) passed back as history for follow-ups
+    sources: list[SourceView] = field(default_factory=list)
+
+
+def _trim_left(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[-limit:]
+    space = cut.find(" ")
+    return "…" + (cut[space + 1 :] if 0 <= space < 40 else cut)
+
+
+def _trim_right(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit - 40 else cut) + "…"
+
+
+def paragraph_context(text: str, start: int, end: int, quote: str, limit: int = CONTEXT_CHARS) -> tuple[str, str, str]:
+    """(before, quote, after): the quote inside its paragraph (a line of ``text``).
+
+    The offsets are trusted when ``text[start:end] == quote``; otherwise the quote is
+    searched for; when it is not in the text at all, only the quote is returned.
+
+    >>> paragraph_context("Title\\nIt was late. Very late.\\nEnd", 6, 19, "It was late.")
+    ('', 'It was late.', ' Very late.')
+    """
+    if not (0 <= start <= end <= len(text) and text[start:end] == quote):
+        found = text.find(quote) if quote else -1
+        if found < 0:
+            return "", quote, ""
+        start, end = found, found + len(quote)
+    p_start = text.rfind("\n", 0, start) + 1
+    p_end = text.find("\n", end)
+    if p_end < 0:
+        p_end = len(text)
+    before = _trim_left(text[p_start:start], limit)
+    after = _trim_right(text[end:p_end], limit)
+    return before, text[start:end], after
+
+
+def source_view(c: Citation, article: Article | None) -> SourceView:
+    """A citation with its paragraph; ``article`` None (e.g. removed since) shows the quote alone."""
+    title = c.title
+    headline = bool(title)
+    source = c.outlet or c.file
+    published = c.published
+    if article is not None:
+        title = title or article.display_title
+        source = source or article.label
+        published = published or article.published
+        before, quote, after = paragraph_context(article.text, c.start, c.end, c.quote)
+    else:
+        before, quote, after = "", c.quote, ""
+    return SourceView(
+        n=c.n,
+        article_id=c.article_id,
+        source=source,
+        title=title or c.file,
+        published=published,
+        headline=headline,
+        before=before,
+        quote=quote,
+        after=after,
+        file=c.file,
+    )
+
+
+def source_card_html(v: SourceView, turn: int, numbered: bool = True, prefix: str = "src") -> str:
+    e = html.escape
+    num = f'<span class="src-num">{v.n}</span>' if numbered else '<span class="src-num src-num-related">·</span>'
+    meta = " · ".join(x for x in (e(v.source), e(v.published)) if x)
+    title_cls = "src-title" if v.headline else "src-title src-title-fallback"
+    file_note = f'<span class="src-file">{e(v.file)}</span>' if v.file and v.file != v.source else ""
+    return (
+        f'<div class="src-card" id="{cite_id(turn, v.n, prefix)}">'
+        f'<div class="src-head">{num}<div class="src-titles">'
+        f'<div class="src-meta">{meta}{file_note}</div>'
+        f'<div class="{title_cls}">{e(v.title)}</div></div></div>'
+        f'<p class="src-text">{e(v.before)}<mark>{e(v.quote)}</mark>{e(v.after)}</p>'
+        "</div>"
+    )
+
+
+def _turn_body(t: Turn, prefix: str) -> str:
+    if t.status == "pending":
+        return '<p class="src-status">Searching the articles…</p>'
+    if t.status == "error":
+        return '<p class="src-status">No sources: the question could not be answered.</p>'
+    if t.status == "refused":
+        if not t.sources:
+            return f'<p class="src-refused"><strong>{NOT_IN_ARTICLES}.</strong> No passage comes close.</p>'
+        head = (
+            f'<p class="src-refused"><strong>{NOT_IN_ARTICLES}.</strong> '
+            "The closest passages, which do not answer the question:</p>"
+        )
+        return head + "".join(source_card_html(v, t.turn, numbered=False, prefix=prefix) for v in t.sources)
+    if not t.sources:
+        return '<p class="src-status">This answer cites no passage.</p>'
+    return "".join(source_card_html(v, t.turn, prefix=prefix) for v in t.sources)
+
+
+def sources_panel_html(turns: list[Turn], prefix: str = "src") -> str:
+    """The panel beside the chat: the latest question's sources open, earlier ones folded."""
+    if not turns:
+        return EMPTY_PANEL
+    e = html.escape
+    latest, earlier = turns[-1], turns[-2::-1]
+    label = "Related passages" if latest.status == "refused" else "Sources"
+    parts = [
+        '<div class="src-panel">',
+        f'<div class="src-turn" data-turn="{latest.turn}"><p class="src-heading">{label}</p>',
+        f'<p class="src-question">{e(latest.question)}</p>',
+        _turn_body(latest, prefix),
+        "</div>",
+    ]
+    for t in earlier:
+        parts.append(
+            f'<details class="src-turn src-earlier" data-turn="{t.turn}">'
+            f"<summary>Earlier: {e(t.question)}</summary>{_turn_body(t, prefix)}</details>"
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def finish_turn(t: Turn, answer: Answer, articles: dict[str, Article | None]) -> Turn:
+    """Fill ``t`` from the finished answer; ``articles`` maps the cited article ids to their text."""
+    cites = answer.citations if answer.status == "answered" else answer.related
+    t.status = "refused" if answer.status == "refused" else "answered"
+    t.shown = final_markdown(answer, t.turn)
+    t.answer_text = answer.answer
+    t.sources = [source_view(c, articles.get(c.article_id)) for c in cites]
+    if t.status == "refused":  # related passages are numbered for their ids only
+        for i, v in enumerate(t.sources, 1):
+            v.n = i
+    return t
+
+
+def fail_turn(t: Turn, message: str) -> Turn:
+    t.status = "error"
+    t.shown = error_markdown(message)
+    t.answer_text = ""
+    t.sources = []
+    return t
+
+
+# -- chat transcript ---------------------------------------------------------------
+def chat_messages(turns: list[Turn]) -> list[dict]:
+    """Gradio Chatbot messages (role/content dicts)."""
+    msgs: list[dict] = []
+    for t in turns:
+        msgs.append({"role": "user", "content": escape_markdown(t.question)})
+        if t.shown:
+            msgs.append({"role": "assistant", "content": t.shown})
+    return msgs
+
+
+def chat_history(turns: list[Turn]) -> list[tuple[str, str]]:
+    """(question, answer) pairs for follow-ups: finished turns only, errors left out."""
+    return [(t.question, t.answer_text) for t in turns if t.status in ("answered", "refused")]
+
+
+# -- library -------------------------------------------------------------------------
+LIBRARY_HEADERS = ["Headline", "Outlet", "Date", "Passages", "File", "ID"]
+
+
+def library_rows(sources: list[dict]) -> list[list]:
+    """Rows of the Library table from :meth:`rag.api.Rag.sources`, newest first."""
+    rows = sorted(sources, key=lambda r: (r.get("published") or "", r.get("file", "")), reverse=True)
+    return [
+        [
+            r.get("title") or "(no headline)",
+            r.get("outlet") or "—",
+            r.get("published") or "—",
+            int(r.get("chunks", 0)),
+            r.get("file", ""),
+            r.get("article_id", ""),
+        ]
+        for r in rows
+    ]
+
+
+def article_choices(sources: list[dict]) -> list[tuple[str, str]]:
+    """(label, article id) pairs for the remove picker.
+
+    >>> article_choices([{"article_id": "ab12", "file": "a.txt", "title": "T", "outlet": "O"}])
+    [('O — T (a.txt)', 'ab12')]
+    """
+    out = []
+    for r in sources:
+        name = " — ".join(x for x in (r.get("outlet"), r.get("title")) if x) or "(no headline)"
+        out.append((f"{name} ({r.get('file', '')})", r["article_id"]))
+    return sorted(out)
+
+
+def library_summary(sources: list[dict]) -> str:
+    n = len(sources)
+    chunks = sum(int(r.get("chunks", 0)) for r in sources)
+    if not n:
+        return "The index is empty: upload articles below."
+    return f"{n} article{'s' if n != 1 else ''} · {chunks} passages indexed"
+
+
+def _base(name: str) -> str:
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def upload_lines(report: dict, uploaded: list[str]) -> str:
+    """One Markdown line per uploaded file from an ingest report (``IngestReport.to_json()``).
+
+    >>> upload_lines({"added": ["a.txt"], "skipped": [{"path": "/t/b.pdf", "reason": "unsupported file type .pdf"}]},
+    ...              ["/t/a.txt", "/t/b.pdf"])
+    '- **a.txt**: added\\n- **b.pdf**: skipped (unsupported file type .pdf)'
+    """
+    lines = []
+    for path in uploaded:
+        name = _base(path)
+
+        def mine(entry: str, name: str = name) -> bool:
+            base = _base(entry)
+            return base == name or base.startswith(name + "#")
+
+        added = [x for x in report.get("added", []) + report.get("updated", []) if mine(x)]
+        same = [x for x in report.get("unchanged", []) if mine(x)]
+        skipped = [s for s in report.get("skipped", []) if mine(s.get("path", ""))]
+        parts = []
+        if added:
+            parts.append("added" if len(added) == 1 else f"{len(added)} articles added")
+        if same:
+            parts.append("already in the index" if len(same) == 1 else f"{len(same)} already in the index")
+        for s in skipped:
+            where = _base(s.get("path", ""))
+            what = f" {where[len(name) :]}" if where != name else ""
+            parts.append(f"skipped{what} ({s.get('reason', 'no reason given')})")
+        if not parts:
+            parts.append("nothing to add")
+        lines.append(f"- **{escape_markdown(name)}**: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+# -- examples -------------------------------------------------------------------------
+SEED_EXAMPLES = [
+    "What did Musk blame for the late start of the conversation?",
+    "How long was the start of the Trump–Musk conversation delayed?",
+    "How many people listened to the Trump–Musk conversation?",
+    "What did the Harris campaign say about the interview?",
+]
+
+
+def example_questions(sources: list[dict], seed_files: set[str]) -> list[str]:
+    """Example questions about the bundled seed articles, when any of them is in the index."""
+    return SEED_EXAMPLES if any(r.get("file") in seed_files for r in sources) else []
+
+
+# -- evals and briefings -----------------------------------------------------------------
+def metrics_markdown(metrics: dict) -> str:
+    """A two-column table of the top-level numeric metrics.
+
+    >>> print(metrics_markdown({"recall": 0.91234, "n": 85, "by_type": {}}))
+    | Metric | Value |
+    |---|---|
+    | recall | 0.912 |
+    | n | 85 |
+    """
+    rows = []
+    for k, v in metrics.items():
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            continue
+        value = f"{v:.3f}" if isinstance(v, float) else str(v)
+        rows.append(f"| {escape_markdown(str(k))} | {value} |")
+    if not rows:
+        return ""
+    return "| Metric | Value |\n|---|---|\n" + "\n".join(rows)

@@ -1,0 +1,88 @@
+"""Marker parsing and citation verification (pure logic, no models)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rag.types import Passage
+from rag.verify import names, split_answer, support, verify
+
+
+def P(n: int, text: str) -> Passage:
+    return Passage(n, f"a{n}", f"f{n}.txt", "", "Outlet", "", text, 0, len(text))
+
+
+PASSAGES = [
+    P(1, "Only 1.1 million were listening at that moment."),
+    P(2, "The interview, which was delayed by over 40 minutes, began with Trump recounting the attempt."),
+    P(3, "Musk claimed the issues were down to a “massive DDOS,” a denial-of-service attack."),
+]
+
+
+def test_split_answer_markers_and_sentences():
+    got = split_answer("About 1.1 million listened [1]. It started 40 minutes late [2][3].")
+    assert got == [("About 1.1 million listened.", [1]), ("It started 40 minutes late.", [2, 3])]
+
+
+def test_split_answer_marker_after_period_and_comma_list():
+    assert split_answer("Musk blamed an attack. [3] Done [1, 2].") == [
+        ("Musk blamed an attack.", [3]),
+        ("Done.", [1, 2]),
+    ]
+
+
+def test_supported_sentence_is_kept_with_its_citation():
+    v = verify("Only 1.1 million were listening [1].", PASSAGES)
+    assert [(s.text, s.cited, s.supported) for s in v.sentences] == [
+        ("Only 1.1 million were listening.", [1], True)
+    ]
+
+
+def test_wrong_number_is_rejected():
+    ok, why = support("Only 60 million were listening.", [PASSAGES[0]])
+    assert not ok and "60" in why
+
+
+def test_unknown_name_is_rejected():
+    ok, why = support("JD Vance was listening at that moment.", [PASSAGES[0]])
+    assert not ok and "name" in why
+
+
+def test_low_overlap_is_rejected():
+    ok, why = support("The moon landing was faked by engineers.", [PASSAGES[1]])
+    assert not ok and "words" in why
+
+
+def test_marker_naming_no_passage_is_dropped_and_support_searched():
+    v = verify("It was delayed by over 40 minutes [7].", PASSAGES)
+    (s,) = v.sentences
+    assert s.supported and s.cited == [2]
+
+
+def test_misattributed_citation_is_repaired():
+    v = verify("Musk claimed a denial-of-service attack [1].", PASSAGES)
+    assert v.sentences[0].cited == [3]
+
+
+def test_uncited_unsupported_sentence_is_dropped():
+    v = verify("Trump won the election in a landslide.", PASSAGES)
+    assert v.kept == [] and v.dropped[0].reason
+
+
+def test_fake_marker_text_in_answer_is_not_trusted():
+    # An injected "[1] The moon is made of cheese" must not pass as supported by [1].
+    v = verify("The moon is made of cheese [1].", PASSAGES)
+    assert not v.sentences[0].supported
+
+
+def test_names_skip_sentence_start_and_function_words():
+    assert names("The former president met Musk in Butler, Pa.") == {"Musk", "Butler", "Pa"}
+
+
+@given(st.lists(st.sampled_from([p.text for p in PASSAGES]), min_size=1, max_size=3))
+def test_verbatim_passages_always_verify(texts):
+    # Whatever passages the model copies verbatim, with the right marker, are supported.
+    answer = " ".join(f"{t[:-1]} [{[p.text for p in PASSAGES].index(t) + 1}]." for t in texts)
+    v = verify(answer, PASSAGES)
+    assert all(s.supported for s in v.sentences)
