@@ -478,7 +478,7 @@ class ScaledIndex:
         with self.store.write_lock():  # chunks first, then the article records (commit markers)
             for col, data in ((self.store.chunks, rows), (self.store.articles, arts)):
                 for i in range(0, len(data["ids"]), self.batch):
-                    col.upsert(
+                    col.add(
                         ids=data["ids"][i : i + self.batch],
                         documents=data["documents"][i : i + self.batch],
                         metadatas=data["metadatas"][i : i + self.batch],

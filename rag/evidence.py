@@ -7,12 +7,13 @@ overlap) and the best few become the numbered passages ``[1]..[n]``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.retrieve import lexical_tokens
-from rag.text import sentence_spans
+from rag.text import numbers, sentence_spans
 from rag.types import Hit, Passage
 
 # Question words that carry no topic.
@@ -84,6 +85,47 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     return out
 
 
+_NUMBER_Q = re.compile(r"^\s*(how (many|much|long|big|large|old)|what (percentage|share|number|amount|proportion|fraction))\b", re.I)
+_DATE_Q = re.compile(r"^\s*(when|what (date|day|year|month|time)|on what (date|day)|in what (year|month))\b", re.I)
+_WHO_Q = re.compile(r"^\s*(who|whom|which (person|official|analyst|spokesperson|commissioner))\b", re.I)
+_HAS_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion|half)s?\b", re.I
+)
+_HAS_DATE = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|jan|feb|aug|sept|oct|nov|dec|yesterday|tonight|today|"
+    r"(last|next|this) (week|month|year|summer)|\d{4}|p\.m|a\.m)\b",
+    re.I,
+)
+_HAS_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+ [A-Z][a-z]+")
+
+
+def _strip_numbers(sentence: str, question: str) -> str:
+    for n in numbers(question):
+        sentence = re.sub(re.escape(n) + r"(\s*(million|billion|thousand|hundred|percent|per cent|%))?", " ", sentence)
+    return sentence
+
+
+def answer_type_bonus(question: str, sentence: str) -> float:
+    """A small bonus when the sentence holds the kind of thing the question asks for.
+
+    >>> answer_type_bonus("How many people listened?", "Only 1.1 million were listening.")
+    0.1
+    >>> answer_type_bonus("How many people listened?", "Musk apologised.")
+    0.0
+    >>> answer_type_bonus("How many heard it, not 60 million?", "He claimed 60 million.")
+    0.0
+    """
+    if _NUMBER_Q.search(question):
+        # A number the question does not already give ("claimed 60 million?").
+        return 0.1 if _HAS_NUMBER.search(_strip_numbers(sentence, question)) else 0.0
+    if _DATE_Q.search(question):
+        return 0.1 if _HAS_DATE.search(sentence) else 0.0
+    if _WHO_Q.search(question):
+        return 0.1 if _HAS_NAME.search(sentence) else 0.0
+    return 0.0
+
+
 def score_candidates(question: str, cands: list[Candidate], embedder, qvec: np.ndarray | None = None) -> None:
     """Fill ``dense``, ``overlap`` and ``score`` of each candidate in place."""
     if not cands:
@@ -97,7 +139,7 @@ def score_candidates(question: str, cands: list[Candidate], embedder, qvec: np.n
         toks = set(lexical_tokens(c.text))
         c.dense = float(d)
         c.overlap = len(terms & toks) / len(terms) if terms else 0.0
-        c.score = 0.6 * c.dense + 0.4 * c.overlap - 0.01 * c.hit_rank
+        c.score = 0.6 * c.dense + 0.4 * c.overlap - 0.01 * c.hit_rank + answer_type_bonus(question, c.text)
 
 
 def to_passages(chosen: list[Candidate]) -> list[Passage]:

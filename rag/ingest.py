@@ -331,11 +331,13 @@ def _embed_and_write(store, embedder, batch: list[tuple[Article, str | None]], r
     texts = [c.text for _, _, cs in chunked for c in cs]
     vectors = embedder.embed(texts)
     k = 0
+    items = []
     for a, old, cs in chunked:
-        vec = vectors[k : k + len(cs)]
+        items.append((a, cs, vectors[k : k + len(cs)]))
         k += len(cs)
         if old and old != a.id:
             store.remove_article(old)
-        store.add_article(a, cs, vec)
+    store.add_articles(items)  # one write for the batch: chunks first, then the article records
+    for a, old, cs in chunked:
         report.chunks_added += len(cs)
         (report.updated if old else report.added).append(a.file)

@@ -26,6 +26,10 @@ from rag.types import Article, Chunk
 
 CHUNKS = "chunks"
 ARTICLES = "articles"
+PAGE = 10_000  # Chroma's SQLite fails on reads of more than ~32k records with metadata at once
+# On a Chroma server there is no cross-process lock: another client's chunks may be
+# waiting for their article record. Only orphans older than this are removed there.
+ORPHAN_GRACE_S = 600.0
 _FIELDS = ("file", "title", "outlet", "published", "url", "source")
 
 
@@ -40,6 +44,20 @@ def _meta_article(a: Article, n_chunks: int) -> dict:
         "n_chunks": n_chunks,
         "ingested_at": time.time(),
     }
+
+
+def _get_all(col, include: list[str]) -> dict:
+    """Every record of a collection, read in pages (one huge read fails in Chroma)."""
+    out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
+    offset = 0
+    while True:
+        got = col.get(include=include, limit=PAGE, offset=offset)
+        for k in out:
+            part = got.get(k)
+            out[k].extend(part if part is not None else [])
+        if len(got["ids"]) < PAGE:
+            return out
+        offset += PAGE
 
 
 def _article_from(aid: str, text: str, meta: dict) -> Article:
@@ -165,43 +183,82 @@ class Store:
     # -- writes ---------------------------------------------------------------
     def add_article(self, article: Article, chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Write chunks, then the article record (the commit marker)."""
-        if not chunks:
-            raise RagError(f"{article.file}: no text to index")
-        base = {
-            "article_id": article.id,
-            "file": article.file,
-            "title": article.title,
-            "outlet": article.outlet,
-            "published": article.published,
-        }
-        step = 2000
-        for i in range(0, len(chunks), step):
-            part = chunks[i : i + step]
+        self.add_articles([(article, chunks, vectors)])
+
+    def add_articles(self, items: list[tuple[Article, list[Chunk], np.ndarray]]) -> None:
+        """Write the chunks of several articles in few large writes (each Chroma write has
+        a fixed cost), then each article's record (its commit marker)."""
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict] = []
+        vecs: list[np.ndarray] = []
+        now = time.time()
+        for article, chunks, vectors in items:
+            if not chunks:
+                raise RagError(f"{article.file}: no text to index")
+            base = {
+                "article_id": article.id,
+                "file": article.file,
+                "title": article.title,
+                "outlet": article.outlet,
+                "published": article.published,
+                "written_at": now,
+            }
+            ids += [c.id for c in chunks]
+            docs += [c.text for c in chunks]
+            metas += [{**base, "start": c.start, "end": c.end, "index": c.index} for c in chunks]
+            vecs.append(np.asarray(vectors, dtype=np.float32))
+        if not ids:
+            return
+        allv = np.concatenate(vecs)
+        step = self._batch_size()
+        for i in range(0, len(ids), step):
             self.chunks.upsert(
-                ids=[c.id for c in part],
-                documents=[c.text for c in part],
-                embeddings=vectors[i : i + step].tolist(),
-                metadatas=[{**base, "start": c.start, "end": c.end, "index": c.index} for c in part],
+                ids=ids[i : i + step],
+                documents=docs[i : i + step],
+                embeddings=allv[i : i + step],
+                metadatas=metas[i : i + step],
             )
-        centroid = vectors.mean(axis=0)
-        norm = float(np.linalg.norm(centroid)) or 1.0
-        self.articles.upsert(
-            ids=[article.id],
-            documents=[article.text],
-            embeddings=[(centroid / norm).tolist()],
-            metadatas=[_meta_article(article, len(chunks))],
-        )
+        centroids = []
+        for _, _, vectors in items:
+            c = np.asarray(vectors, dtype=np.float32).mean(axis=0)
+            centroids.append(c / (float(np.linalg.norm(c)) or 1.0))
+        for (a, cs, _), c in zip(items, centroids):  # one commit marker per article
+            self.articles.upsert(
+                ids=[a.id], documents=[a.text], embeddings=c[None, :], metadatas=[_meta_article(a, len(cs))]
+            )
+
+    def _batch_size(self) -> int:
+        try:
+            return max(1, min(5000, int(self.client.get_max_batch_size())))
+        except Exception:  # an old server without the call
+            return 1000
 
     def remove_article(self, article_id: str) -> None:
         """Remove the article record first, then its chunks (orphans are cleaned anyway)."""
         self.articles.delete(ids=[article_id])
         self.chunks.delete(where={"article_id": article_id})
 
-    def remove_orphans(self) -> int:
-        """Delete chunks whose article record is missing; return how many."""
-        known = set(self.articles.get(include=[])["ids"])
-        got = self.chunks.get(include=["metadatas"])
-        orphan_ids = [i for i, m in zip(got["ids"], got["metadatas"]) if m.get("article_id") not in known]
+    def remove_orphans(self, min_age_s: float | None = None) -> int:
+        """Delete chunks whose article record is missing; return how many.
+
+        Locally the file lock serialises writers, so every orphan is left by an
+        interrupted run. On a server another client may be between writing its chunks
+        and its article record, so only orphans older than ``min_age_s`` (default
+        :data:`ORPHAN_GRACE_S` there, 0 locally) are removed.
+        """
+        if min_age_s is None:
+            min_age_s = 0.0 if self.lock_path is not None else ORPHAN_GRACE_S
+        index = self.article_index()
+        if self.chunks.count() <= sum(int(m.get("n_chunks", 0)) for m in index.values()):
+            return 0  # every chunk belongs to a committed article: skip the scan
+        cutoff = time.time() - min_age_s
+        got = _get_all(self.chunks, ["metadatas"])
+        orphan_ids = [
+            i
+            for i, m in zip(got["ids"], got["metadatas"])
+            if m.get("article_id") not in index and float(m.get("written_at", 0.0)) <= cutoff
+        ]
         for i in range(0, len(orphan_ids), 5000):
             self.chunks.delete(ids=orphan_ids[i : i + 5000])
         return len(orphan_ids)
@@ -209,7 +266,7 @@ class Store:
     # -- reads ----------------------------------------------------------------
     def article_index(self) -> dict[str, dict]:
         """article id -> metadata (no text)."""
-        got = self.articles.get(include=["metadatas"])
+        got = _get_all(self.articles, ["metadatas"])
         return dict(zip(got["ids"], got["metadatas"]))
 
     def get_article(self, article_id: str) -> Article | None:
@@ -220,7 +277,7 @@ class Store:
 
     def all_articles(self, with_vectors: bool = False) -> tuple[list[Article], np.ndarray | None]:
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-        got = self.articles.get(include=include)
+        got = _get_all(self.articles, include)
         arts = [_article_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         order = sorted(range(len(arts)), key=lambda k: (arts[k].file, arts[k].id))
         arts = [arts[k] for k in order]
@@ -238,7 +295,7 @@ class Store:
 
     def all_chunks(self) -> dict:
         """ids, documents and metadatas of every chunk (for the lexical index)."""
-        return self.chunks.get(include=["documents", "metadatas"])
+        return _get_all(self.chunks, ["documents", "metadatas"])
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> dict:
         n = self.chunks.count()

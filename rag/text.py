@@ -158,6 +158,7 @@ STOPWORDS = frozenset(
     did does many much one also""".split()
 )
 
+_DASHES = re.compile(r"[-–—](?!\d)")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.'’%$-]*[A-Za-z0-9%]|[A-Za-z0-9$]")
 
 
@@ -168,7 +169,8 @@ def content_words(text: str) -> list[str]:
     ['people', 'listening', 'trump', 'claim', '60', 'million']
     """
     out = []
-    for w in _WORD.findall(text.translate(_QUOTES)):
+    # Dashes join compounds ("Trump–Musk", "denial-of-service"): index the parts.
+    for w in _WORD.findall(_DASHES.sub(" ", text.translate(_QUOTES))):
         w = w.lower()
         if w.endswith("'s"):
             w = w[:-2]

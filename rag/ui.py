@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import logging
 import os
 import socket
 import tempfile
@@ -25,7 +26,9 @@ import gradio as gr
 from rag import ui_messages as um
 from rag.errors import RagError
 
+log = logging.getLogger("rag.ui")
 TITLE = "News Desk"
+INTERNAL_ERROR = "something went wrong inside the app (a bug); the details are in the server's log"
 QUEUE_MAX = 16  # questions waiting at most; further visitors are told the queue is full
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl"]
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
@@ -71,11 +74,13 @@ footer { display: none !important; }
   text-decoration: none; color: var(--color-accent); padding: 0 1px; cursor: pointer; }
 #chat a.cite:hover, .brief-text a.cite:hover { text-decoration: underline; }
 #chat .placeholder { text-align: center; }
-#chat .message .prose, #chat .message .md { color: var(--body-text-color); }
+#chat .message .prose, #chat .message .md { color: var(--body-text-color); opacity: 1 !important; }
 #library td, #library th, #library td *, #library th * { font-family: var(--font) !important; }
 #chat .placeholder h3 { margin-bottom: 4px; }
 #chat .answer-note { font-size: 0.8em; color: var(--body-text-color-subdued); }
-#sources { max-height: 640px; overflow-y: auto; padding-right: 4px; }
+#sources, #brief-sources { max-height: 600px; overflow-y: auto !important; }
+#brief-sources { max-height: 760px; }
+#sources .html-container, #brief-sources .html-container, #ask-note .html-container { padding: 0 6px 0 0 !important; }
 .src-empty { border: 1px dashed var(--border-color-primary); border-radius: 10px; padding: 16px 18px;
   color: var(--body-text-color-subdued); font-size: 0.92rem; line-height: 1.5; }
 .src-empty-title, .src-heading { font-weight: 700; font-size: 0.8rem; text-transform: uppercase;
@@ -94,16 +99,19 @@ footer { display: none !important; }
 .src-num-related { background: var(--body-text-color-subdued); }
 .src-meta { font-size: 0.72rem; text-transform: uppercase; letter-spacing: 0.05em; font-weight: 600;
   color: var(--body-text-color-subdued); }
-.src-file { text-transform: none; letter-spacing: 0; font-weight: 400; margin-left: 6px;
-  font-family: var(--font-mono); }
+.src-file { text-transform: none; letter-spacing: 0; font-weight: 400; font-family: var(--font-mono); }
+.src-file-note { margin-left: 6px; }
 .src-title { font-weight: 600; font-size: 0.95rem; line-height: 1.3; margin-top: 1px; }
 .src-title-fallback { font-weight: 400; font-style: italic; color: var(--body-text-color-subdued); }
 .src-text { font-size: 0.88rem; line-height: 1.55; margin: 8px 0 2px; color: var(--body-text-color); }
 .src-text mark { background: #fde68a; color: #1f2937; padding: 1px 2px; border-radius: 3px; }
+.src-related { border-left-color: var(--border-color-accent-subdued, #cbd5e1); }
+.src-related .src-text mark { background: #e2e8f0; }
 .src-earlier { margin-top: 12px; border-top: 1px solid var(--border-color-primary); padding-top: 8px; }
 .src-earlier summary { cursor: pointer; color: var(--body-text-color-subdued); font-size: 0.88rem; }
 .src-earlier[open] summary { margin-bottom: 8px; }
 #upload-result ul { margin-top: 0; }
+.ask-note { font-size: 0.78rem; color: var(--body-text-color-subdued); margin: 2px 2px 0; }
 """
 
 _Cb = Callable[..., Any]
@@ -248,6 +256,9 @@ def _chat_callbacks(rag) -> tuple[_Cb, _Cb, _Cb]:
             um.finish_turn(t, final, _articles(rag, [c.article_id for c in cites]))
         except RagError as exc:
             um.fail_turn(t, str(exc))
+        except Exception:  # a bug, not the user's doing: keep the page usable, log the details
+            log.exception("answering %r failed", t.question)
+            um.fail_turn(t, INTERNAL_ERROR)
         yield um.chat_messages(turns), um.sources_panel_html(turns), turns
 
     def clear():
@@ -307,6 +318,12 @@ def _chat_tab(rag, sources: list[dict]) -> None:
                 )
                 send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ask")
                 clear_btn = gr.Button("Clear", variant="secondary", scale=1, min_width=90, elem_id="clear")
+            gr.HTML(
+                '<p class="ask-note">Answers come only from the articles in the Library, and the model answers '
+                "one question at a time: when someone else is asking, your place in the queue is shown.</p>",
+                js_on_load=None,
+                elem_id="ask-note",
+            )
         with gr.Column(scale=2, min_width=320):
             panel = gr.HTML(um.sources_panel_html([]), elem_id="sources", js_on_load=None)
 
@@ -451,69 +468,76 @@ def _evals_tab(report: dict) -> None:
 
 
 def _briefings_tab(rag) -> bool:
-    """The Briefings tab, when :mod:`rag.brief` exists; returns whether it was added.
+    """The Briefings tab, added only when :mod:`rag.brief` is importable; returns whether it was added.
 
-    Expects ``build_briefings(rag, event_id=None, words=250)`` -> a list of briefings
-    and ``to_markdown(briefing) -> str``; a briefing's id, title and citations are
-    read as attributes or keys (``event_id``/``id``, ``title``/``headline``, ``citations``).
+    Uses ``rag.brief.build_briefings(rag, event_id, words)``, ``to_markdown(b)`` and
+    ``b.all_citations()``, and ``rag.events.find_events(rag)`` for the event picker.
     """
     try:
         from rag import brief
+        from rag.events import find_events
     except ImportError:
         return False
-    if not (hasattr(brief, "build_briefings") and hasattr(brief, "to_markdown")):
-        return False
 
-    def field_of(b: Any, *names: str, default: Any = None) -> Any:
-        for n in names:
-            v = b.get(n) if isinstance(b, dict) else getattr(b, n, None)
-            if v not in (None, ""):
-                return v
-        return default
+    def event_choices() -> list[tuple[str, str]]:
+        try:
+            events = find_events(rag)
+        except RagError:
+            return []
+        return [(um.event_label(e.title, len(e.articles), e.id), e.id) for e in events]
 
-    with gr.Tab("Briefings", id="briefings"):
-        gr.Markdown("One briefing per news event, each sentence cited. Building them runs the model.")
-        with gr.Row():
-            words = gr.Slider(100, 500, value=250, step=50, label="Length (words)", scale=2)
-            build = gr.Button("Build briefings", variant="primary", scale=1)
-        briefs = gr.State([])
-        pick = gr.Dropdown(label="Event", choices=[], value=None)
+    with gr.Tab("Briefings", id="briefings-tab") as tab:
+        with gr.Row(equal_height=True):
+            pick = gr.Dropdown(choices=[], label="Event", value=None, scale=4, elem_id="brief-event")
+            words = gr.Slider(100, 500, value=250, step=50, label="Summary length (words)", scale=2)
+            show = gr.Button("Write the briefing", variant="primary", scale=1, elem_id="brief-go")
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                text = gr.Markdown(elem_classes=["brief-text"])
-                download = gr.DownloadButton("Download as Markdown", visible=False)
-            with gr.Column(scale=2):
+            with gr.Column(scale=3, min_width=420):
+                text = gr.Markdown(
+                    "Pick an event and press **Write the briefing**: a summary, key facts, a timeline and "
+                    "who said what, every line cited.",
+                    elem_classes=["brief-text"],
+                    elem_id="brief-text",
+                )
+                download = gr.DownloadButton("Download as Markdown", visible=False, elem_id="brief-download")
+            with gr.Column(scale=2, min_width=320):
                 panel = gr.HTML(um.EMPTY_PANEL, elem_id="brief-sources", js_on_load=None)
 
-        def do_build(n_words: float):
+        def refresh():
+            choices = event_choices()
+            return gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+        def write(event_id: str | None, n_words: float):
+            if not event_id:
+                raise gr.Error("Pick an event first (the index may be empty).", print_exception=False)
             try:
-                got = list(brief.build_briefings(rag, event_id=None, words=int(n_words)))
+                b = brief.build_briefings(rag, event_id=event_id, words=int(n_words))[0]
             except RagError as exc:
                 raise gr.Error(str(exc), print_exception=False) from None
-            choices = [(str(field_of(b, "title", "headline", default=f"Event {i}")), i) for i, b in enumerate(got)]
-            return got, gr.update(choices=choices, value=0 if choices else None)
-
-        def do_show(got: list, index: int | None):
-            if index is None or not got:
-                return "", um.EMPTY_PANEL, gr.update(visible=False)
-            b = got[int(index)]
+            except Exception:
+                log.exception("briefing %s failed", event_id)
+                raise gr.Error(INTERNAL_ERROR, print_exception=False) from None
             md = brief.to_markdown(b)
-            cites = [c for c in field_of(b, "citations", default=[]) if hasattr(c, "article_id")]
-            t = um.Turn(turn=int(index) + 1, question=str(field_of(b, "title", "headline", default="Briefing")))
-            t.status = "answered"
-            t.sources = [um.source_view(c, _articles(rag, [c.article_id]).get(c.article_id)) for c in cites]
-            body = um.link_markers(md, t.turn, {c.n for c in cites}, prefix="brief")
-            out = (
-                Path(tempfile.mkdtemp(prefix="rag-brief-"))
-                / f"briefing-{field_of(b, 'event_id', 'id', default=index)}.md"
-            )
+            cites = b.all_citations()
+            t = um.Turn(turn=1, question=b.headline or b.title, status="answered")
+            articles = _articles(rag, [c.article_id for c in cites])
+            t.sources = um.group_sources([um.source_view(c, articles.get(c.article_id)) for c in cites])
+            body = um.link_markers(md, 1, {c.n for c in cites}, prefix="brief")
+            out = Path(tempfile.mkdtemp(prefix="rag-brief-")) / f"briefing-{b.id}.md"
             out.write_text(md, encoding="utf-8")
             return body, um.sources_panel_html([t], prefix="brief"), gr.update(value=str(out), visible=True)
 
-        build.click(
-            do_build, [words], [briefs, pick], concurrency_limit=1, concurrency_id="model", api_visibility="private"
-        ).then(do_show, [briefs, pick], [text, panel, download], api_visibility="private")
-        pick.change(do_show, [briefs, pick], [text, panel, download], api_visibility="private")
+        show.click(
+            write,
+            [pick, words],
+            [text, panel, download],
+            concurrency_limit=1,
+            concurrency_id="model",
+            api_name="briefing",
+            api_visibility="undocumented",
+        )
+        # The events are found when the tab is opened, so the list follows the Library.
+        tab.select(refresh, None, [pick], queue=False, show_progress="hidden", api_visibility="private")
     return True
 
 

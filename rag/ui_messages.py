@@ -128,6 +128,7 @@ class SourceView:
     after: str  # paragraph text after the quote
     file: str = ""
     headline: bool = True  # False when ``title`` is the article's opening words (it has no headline)
+    more: list[tuple[str, str, str]] = field(default_factory=list)  # further (before, quote, after) of one source
 
 
 @dataclass
@@ -208,19 +209,42 @@ def source_view(c: Citation, article: Article | None) -> SourceView:
     )
 
 
+def group_sources(views: list[SourceView]) -> list[SourceView]:
+    """One view per source number, its other quotes in ``more`` (briefings cite an article by number).
+
+    >>> vs = [SourceView(1, "a", "O", "T", "", "", "q1", ""), SourceView(2, "b", "P", "U", "", "", "q2", ""),
+    ...       SourceView(1, "a", "O", "T", "", "", "q3", ""), SourceView(1, "a", "O", "T", "", "", "q1", "")]
+    >>> [(v.n, v.quote, [m[1] for m in v.more]) for v in group_sources(vs)]
+    [(1, 'q1', ['q3']), (2, 'q2', [])]
+    """
+    by_n: dict[int, SourceView] = {}
+    for v in views:
+        first = by_n.get(v.n)
+        if first is None:
+            by_n[v.n] = SourceView(**{**v.__dict__, "more": []})
+        elif v.quote != first.quote and all(v.quote != m[1] for m in first.more):
+            first.more.append((v.before, v.quote, v.after))
+    return [by_n[n] for n in sorted(by_n)]
+
+
 def source_card_html(v: SourceView, turn: int, numbered: bool = True, prefix: str = "src") -> str:
     e = html.escape
     num = f'<span class="src-num">{v.n}</span>' if numbered else '<span class="src-num src-num-related">·</span>'
-    meta = " · ".join(x for x in (e(v.source), e(v.published)) if x)
+    is_file = v.source == v.file
+    source = f'<span class="src-file">{e(v.source)}</span>' if is_file else e(v.source)
+    meta = " · ".join(x for x in (source, e(v.published)) if x)
     title_cls = "src-title" if v.headline else "src-title src-title-fallback"
-    file_note = f'<span class="src-file">{e(v.file)}</span>' if v.file and v.file != v.source else ""
+    file_note = f'<span class="src-file src-file-note">{e(v.file)}</span>' if v.file and not is_file else ""
+    texts = "".join(
+        f'<p class="src-text">{e(b)}<mark>{e(q)}</mark>{e(a)}</p>'
+        for b, q, a in [(v.before, v.quote, v.after), *v.more]
+    )
     return (
-        f'<div class="src-card" id="{cite_id(turn, v.n, prefix)}">'
+        f'<div class="src-card{"" if numbered else " src-related"}" id="{cite_id(turn, v.n, prefix)}">'
         f'<div class="src-head">{num}<div class="src-titles">'
         f'<div class="src-meta">{meta}{file_note}</div>'
         f'<div class="{title_cls}">{e(v.title)}</div></div></div>'
-        f'<p class="src-text">{e(v.before)}<mark>{e(v.quote)}</mark>{e(v.after)}</p>'
-        "</div>"
+        f"{texts}</div>"
     )
 
 
@@ -395,6 +419,13 @@ def example_questions(sources: list[dict], seed_files: set[str]) -> list[str]:
 
 
 # -- evals and briefings -----------------------------------------------------------------
+def event_label(title: str, n_articles: int, event_id: str) -> str:
+    """>>> event_label("Trump and Musk on X", 5, "e1a2b3c4d5")
+    'Trump and Musk on X · 5 articles · e1a2b3c4'
+    """
+    return f"{title or '(untitled event)'} · {n_articles} article{'s' if n_articles != 1 else ''} · {event_id[:8]}"
+
+
 def metrics_markdown(metrics: dict) -> str:
     """A two-column table of the top-level numeric metrics.
 

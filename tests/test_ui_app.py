@@ -60,6 +60,47 @@ def test_loopback_and_auth_parsing():
     assert parse_auth(None) is None
 
 
+def _tabs(demo) -> list[str]:
+    return [c["props"].get("label") for c in demo.config["components"] if c["type"] == "tabitem"]
+
+
+def test_evals_tab_only_when_a_report_exists(tmp_path, monkeypatch):
+    import importlib.util
+
+    from rag import ui
+
+    rag = Rag(Settings(data_dir=tmp_path / "data"))  # an empty index; nothing loaded
+    monkeypatch.setattr(ui, "_latest_eval_report", lambda: None)
+    tabs = _tabs(ui.build_app(rag))
+    assert tabs[:2] == ["Chat", "Library"] and "Evals" not in tabs
+    assert ("Briefings" in tabs) == (importlib.util.find_spec("rag.brief") is not None)
+
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(_tiny_png())
+    report = {"markdown": "# Eval report\n\nAccuracy 0.91", "chart": str(chart), "metrics": {"accuracy": 0.91}}
+    monkeypatch.setattr(ui, "_latest_eval_report", lambda: report)
+    demo = ui.build_app(rag)
+    assert "Evals" in _tabs(demo)
+    values = [c["props"].get("value") for c in demo.config["components"]]
+    assert "# Eval report\n\nAccuracy 0.91" in values
+    assert any(isinstance(v, dict) and str(v.get("path", "")).endswith(".png") for v in values)
+
+
+def _tiny_png() -> bytes:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(1, 1))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
 # -- the app on the seeded index -----------------------------------------------------------
 @pytest.fixture(scope="module")
 def app_url(seeded_dir, bundled_llm):
