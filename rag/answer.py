@@ -30,6 +30,7 @@ NOT_IN_ARTICLES = re.compile(r"not in (the )?articles|do(es)? not (say|contain|m
 # `rag eval` for the effect of changing them.
 MIN_DENSE = 0.35  # best evidence sentence's cosine similarity to the question
 EXTRACTIVE_SENTENCES = 2
+MAX_ANSWER_SENTENCES = 2
 
 
 @dataclass
@@ -102,6 +103,25 @@ def answerable(question: str, cands: list[ev.Candidate], chosen: list[ev.Candida
     return True, ""
 
 
+_LEAD_IN = re.compile(r"^(the )?answer( is)?\s*[:\-]\s*|^according to the passages?,?\s*", re.I)
+_SOURCE_TAG = re.compile(r"^\([^()]{0,80}\)\s*")
+
+
+def tidy_sentence(sent: str) -> str:
+    """Strip what small models wrap around a copied passage: a lead-in, a source tag, quotes.
+
+    >>> tidy_sentence('The answer is: (The Post) "It began late."')
+    'It began late.'
+    """
+    s = _LEAD_IN.sub("", sent.strip())
+    s = _SOURCE_TAG.sub("", s).strip()
+    if len(s) > 2 and s[0] in "\"“" and s.count(s[0]) + s.count("”") >= 2 and s[-1] in "\"”.":
+        inner = s[1:].rstrip(".").rstrip("\"”")
+        if '"' not in inner and "“" not in inner and "”" not in inner:
+            s = inner if inner.endswith((".", "!", "?")) else inner + "."
+    return s.strip()
+
+
 class Answerer:
     def __init__(self, settings: Settings, retriever: Retriever, embedder, llm_factory) -> None:
         self.settings = settings
@@ -128,11 +148,8 @@ class Answerer:
             return question
         last_q = history[-1][0]
         turns = "\n".join(f"User: {q}\nAssistant: {a[:200]}" for q, a in history[-2:])
-        try:
-            prompt = render("rewrite", self.settings.prompts_dir, history=turns, question=question)
-            out = "".join(self.llm.stream([{"role": "user", "content": prompt}], max_tokens=48)).strip()
-        except RagError:
-            raise
+        prompt = render("rewrite", self.settings.prompts_dir, history=turns, question=question)
+        out = "".join(self.llm.stream([{"role": "user", "content": prompt}], max_tokens=48)).strip()
         out = out.split("\n")[0].strip().strip('"')
         own = set(ev.question_terms(question))
         got = set(lexical_tokens(out))
@@ -178,9 +195,8 @@ class Answerer:
         shown: list[tuple[str, list[int]]] = []
         first_token_ms = None
         done = 0  # answer sentences already checked
-        for piece in self.llm.stream(
-            messages, max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
-        ):
+        pieces = self.llm.stream(messages, max_tokens=self.settings.max_tokens, temperature=self.settings.temperature)
+        for piece in pieces:
             if first_token_ms is None:
                 first_token_ms = (time.perf_counter() - t0) * 1000
             raw += piece
@@ -188,11 +204,14 @@ class Answerer:
             # Every sentence but the last is complete: check it and show it if supported.
             for sent, nums in parts[done:-1]:
                 checked = self._checked(sent, nums, passages)
-                if checked:
+                if checked and checked[0] not in [s for s, _ in shown]:
                     shown.append(checked)
                     yield Event("text", self._render_sentence(*checked) + " ")
             done = max(done, len(parts) - 1)
-        for sent, nums in split_answer(raw)[done:]:
+            if len(shown) >= MAX_ANSWER_SENTENCES:
+                pieces.close()  # a short answer is the product: stop paying for tokens (frees the model lock)
+                break
+        for sent, nums in split_answer(raw)[done:] if len(shown) < MAX_ANSWER_SENTENCES else []:
             checked = self._checked(sent, nums, passages)
             if checked:
                 shown.append(checked)
@@ -228,7 +247,8 @@ class Answerer:
     # -- helpers ---------------------------------------------------------------
     def _checked(self, sent: str, nums: list[int], passages: list[Passage]) -> tuple[str, list[int]] | None:
         """The sentence with the passages that support it, or None when unsupported."""
-        if NOT_IN_ARTICLES.search(sent):
+        sent = tidy_sentence(sent)
+        if not sent or NOT_IN_ARTICLES.search(sent):
             return None
         by_n = {p.n: p for p in passages}
         valid = [n for n in dict.fromkeys(nums) if n in by_n]

@@ -78,16 +78,14 @@ class Rag:
         try:
             store = self.store
         except RagError:
-            # A mismatched or damaged index: open without the format check.
+            # A mismatched or damaged index. A local folder is deleted; a server's
+            # collections are opened without the format check and dropped below.
             import shutil
 
-            if self.settings.chroma_url:
-                raise
-            shutil.rmtree(self.settings.data_dir / "chroma", ignore_errors=True)
-            self.__dict__.pop("store", None)
-            store = Store(self.settings, EMBEDDER_NAME, 384)
+            if not self.settings.chroma_url:
+                shutil.rmtree(self.settings.data_dir / "chroma", ignore_errors=True)
+            store = Store(self.settings, EMBEDDER_NAME, 384, check_format=False)
             self.__dict__["store"] = store
-            return
         store.rebuild()
 
     def sources(self) -> list[dict]:

@@ -504,7 +504,8 @@ def measure_retrieval(store, embedder, queries: list[str], reps: int, cfg: Confi
 
     retr = Retriever(store, embedder)
     t0 = time.perf_counter()
-    lex = retr.lexical()  # the first query after a change rebuilds the BM25 index
+    with profiled(cfg, f"lexical-build-{tag}") if cfg and tag else contextlib.nullcontext():
+        lex = retr.lexical()  # the first query after a change rebuilds the BM25 index
     cold_ms = (time.perf_counter() - t0) * 1000
     retr.search(queries[0], k=5)  # warm-up
     lat: list[float] = []
@@ -605,7 +606,7 @@ def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local") ->
     with profiled(cfg, f"answers-{tag}"):
         for q in questions:
             n_calls = len(llm.calls)
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             first_text = None
             final = None
             for ev in rag.ask_stream(q):
@@ -616,6 +617,7 @@ def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local") ->
             assert final is not None
             row = {"question": q, "status": final.status, "mode": final.mode, **final.timings}
             row["first_text_ms"] = round(first_text or 0.0, 1)
+            row["cpu_ms"] = round((time.process_time() - c0) * 1000, 1)
             calls = llm.calls[n_calls:]
             if calls:
                 c = calls[-1]
@@ -651,6 +653,7 @@ def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local") ->
         "prompt_tokens_p50": pct(col(gen, "prompt_tokens"), 50),
         "gen_tokens_p50": pct(col(gen, "gen_tokens"), 50),
         "first_text_ms_p50": pct(col(gen, "first_text_ms"), 50),
+        "cpu_ms_p50": pct(col(gen, "cpu_ms"), 50),
         "all_questions_total_ms_p50": pct(col(rows, "total_ms"), 50),
         "all_questions_total_ms_p95": pct(col(rows, "total_ms"), 95),
         "breakdown_p50_ms": {
@@ -673,37 +676,45 @@ def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local") ->
 LIMIT_PROMPT_FILE = "002_c7922ba59901108c.txt"
 
 
-def bench_model_limit(llm_obj, reps: int, prompt_tokens: int = 350, gen_tokens: int = 96) -> dict:
-    """The raw llama.cpp model on a fixed prompt: prompt and generation tokens/s."""
+def bench_model_limit(settings: Settings, reps: int, prompt_tokens: int = 350, gen_tokens: int = 96) -> dict:
+    """The raw llama.cpp model on a fixed prompt: prompt and generation tokens/s, at the
+    configured thread count and, for comparison, at 1 and 2 threads (runs interleaved)."""
     import llama_cpp
 
-    llama = getattr(llm_obj, "_llm", None)
-    if llama is None:
-        from rag.llm import LlamaCppLLM
+    from rag.llm import LlamaCppLLM
 
-        llama = LlamaCppLLM(None)._llm
+    threads = sorted({1, 2, settings.n_threads})
+    models = {t: LlamaCppLLM(settings.model_path, n_ctx=settings.n_ctx, n_threads=t)._llm for t in threads}
+    first = models[threads[0]]
     text = (SEEDS / LIMIT_PROMPT_FILE).read_text(encoding="utf-8")
-    toks = llama.tokenize(text.encode("utf-8"), add_bos=False)[:prompt_tokens]
-    prompt = llama.detokenize(toks).decode("utf-8", errors="ignore") + "\n\nSummarise the article above:"
-    eos = llama.token_eos()
-    lock = getattr(llm_obj, "_lock", None) or threading.Lock()
-    p_rates, g_rates, n_p = [], [], 0
-    with lock:
-        for _ in range(reps):
+    toks = first.tokenize(text.encode("utf-8"), add_bos=False)[:prompt_tokens]
+    prompt = first.detokenize(toks).decode("utf-8", errors="ignore") + "\n\nSummarise the article above:"
+    rates: dict[int, dict[str, list[float]]] = {t: {"p": [], "g": [], "cpu": []} for t in threads}
+    n_p = 0
+    for _ in range(reps):
+        for t, llama in models.items():
             llama.reset()
             llama_cpp.llama_perf_context_reset(llama._ctx.ctx)
-            llama.create_completion(prompt, max_tokens=gen_tokens, temperature=0.0, top_k=1, logit_bias={eos: -100.0})
+            c0 = time.process_time()
+            llama.create_completion(
+                prompt, max_tokens=gen_tokens, temperature=0.0, top_k=1, logit_bias={llama.token_eos(): -100.0}
+            )
             perf = llama_cpp.llama_perf_context(llama._ctx.ctx)
             n_p = perf.n_p_eval
-            p_rates.append(perf.n_p_eval / perf.t_p_eval_ms * 1000)
-            g_rates.append(perf.n_eval / perf.t_eval_ms * 1000)
-        llama.reset()
-    out = {
-        "prompt_tokens": n_p,
-        "gen_tokens": gen_tokens,
-        "prompt_tokens_per_s": round(float(np.median(p_rates)), 1),
-        "tokens_per_s": round(float(np.median(g_rates)), 1),
+            rates[t]["p"].append(perf.n_p_eval / perf.t_p_eval_ms * 1000)
+            rates[t]["g"].append(perf.n_eval / perf.t_eval_ms * 1000)
+            rates[t]["cpu"].append(time.process_time() - c0)
+    by = {
+        str(t): {
+            "prompt_tokens_per_s": round(float(np.median(r["p"])), 1),
+            "tokens_per_s": round(float(np.median(r["g"])), 1),
+            "cpu_s": round(float(np.median(r["cpu"])), 2),
+        }
+        for t, r in rates.items()
     }
+    out = {"prompt_tokens": n_p, "gen_tokens": gen_tokens, "threads": settings.n_threads}
+    out.update({k: v for k, v in by[str(settings.n_threads)].items() if k != "cpu_s"})
+    out["by_threads"] = by
     say(f"model limit: {out}")
     return out
 
@@ -843,8 +854,7 @@ def run(settings: Settings, cfg: Config, work: Path) -> dict:
     if "answer" not in cfg.skip and seeded_rag is not None:
         report["answer"] = bench_answers(seeded_rag, questions, cfg)
     if "limit" not in cfg.skip and not local.llm_url:
-        inner = seeded_rag.answerer.llm.inner if seeded_rag is not None else None
-        report["model_limit"] = bench_model_limit(inner, cfg.limit_reps)
+        report["model_limit"] = bench_model_limit(local, cfg.limit_reps)
     if "brief" not in cfg.skip:
         brief_rag = Rag(local.with_(data_dir=ingest_dir), llm=lambda: load_llm(local))
         report["brief_all_s"], note = bench_brief(brief_rag)

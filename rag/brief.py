@@ -42,7 +42,7 @@ from rag.types import Citation, Passage
 
 MAX_BULLETS = 12
 MAX_TIMELINE = 12
-MAX_QUOTES = 10
+MAX_QUOTES = 12
 MAX_CONFLICTS = 6
 LEDE_TOKENS = 48
 MAX_VALUES_PER_ARTICLE = 3  # an article giving more values of one kind is listing different things
@@ -299,13 +299,20 @@ def _quoted_share(text: str) -> float:
     return min(1.0, inside / max(1, len(text)))
 
 
-def analyse(event: Event, embedder) -> Analysis:
+def event_sentences(event: Event) -> list[Sentence]:
     sents: list[Sentence] = []
     for k, a in enumerate(event.articles):
         sents += article_sentences(a.text, a.title, k)
     if not sents:
         raise RagError(f"event {event.id}: its articles have no sentences to brief")
-    vecs = embedder.embed([s.text for s in sents])
+    return sents
+
+
+def analyse(event: Event, embedder, vecs: np.ndarray | None = None) -> Analysis:
+    """Sentences, their vectors (``vecs`` if given, in :func:`event_sentences` order) and scores."""
+    sents = event_sentences(event)
+    if vecs is None:
+        vecs = embedder.embed([s.text for s in sents])
     sim = vecs @ vecs.T
     # Centre: the mean of per-article means, so long articles do not dominate.
     arts = np.array([s.k for s in sents])
@@ -585,7 +592,10 @@ def find_quotes(text: str) -> list[dict]:
         line_end = text.find("\n", m.end())
         line_end = len(text) if line_end < 0 else line_end
         after = text[m.end() : min(line_end, m.end() + 80)]
-        a = _AFTER.match(after)
+        # A quote closed by a full stop ends its sentence: what follows is not its attribution.
+        a = None if words.rstrip().endswith(".") else _AFTER.match(after)
+        if a and (a.group("s1") or "") in ("He", "She", "They"):
+            a = None  # "...” He said..." starts a new sentence
         if a:
             who = a.group("s1") or a.group("s2")
             end = m.end() + a.end()
@@ -682,14 +692,18 @@ def quotes(an: Analysis, limit: int = MAX_QUOTES) -> list[Item]:
 
 
 def _resolve_pronoun(text: str, at: int, speakers: set[str]) -> str:
-    """The last known speaker named earlier in the paragraph (at most 400 characters back)."""
-    window = text[max(0, at - 400, text.rfind("\n", 0, at) + 1) : at]
-    best, best_pos = "", -1
-    for sp in speakers:
-        p = window.rfind(sp)
-        if p > best_pos:
-            best, best_pos = sp, p
-    return best
+    """The last known speaker named before ``at``: in the same paragraph, else in the one before."""
+    para = text.rfind("\n", 0, at) + 1
+    prev = text.rfind("\n", 0, max(0, para - 1)) + 1
+    for window in (text[max(para, at - 400) : at], text[prev:para]):
+        best, best_pos = "", -1
+        for sp in speakers:
+            p = window.rfind(sp)
+            if p > best_pos:
+                best, best_pos = sp, p
+        if best:
+            return best
+    return ""
 
 
 # -- where the outlets disagree ---------------------------------------------------
@@ -958,15 +972,26 @@ def clean_lede(raw: str) -> str:
     'Musk interviewed Trump [1].'
     >>> clean_lede("Opening sentence: It began late [2].\n\nNote: more.")
     'It began late [2].'
+    >>> clean_lede('[1] (The Post) "It began late." more')
+    ''
+    >>> clean_lede('[3] (The Post) "It began 40 minutes late."')
+    'It began 40 minutes late. [3]'
+    >>> clean_lede("Musk interviewed Trump on X as more than a")
+    ''
     """
     text = next((line for line in raw.strip().split("\n") if re.search(r"[A-Za-z]", line)), "")
     text = _PREAMBLE.sub("", text).strip()
+    echo = re.match(r"^\[(\d+)\]\s*(?:\([^)]*\)\s*)?", text)  # the model repeated a passage line
+    if echo:
+        text = text[echo.end() :].strip() + f" [{echo.group(1)}]"
     if len(text) > 2 and text[0] in '"“' and text.rstrip()[-1] in '"”':
         text = text[1:-1].strip()
     elif len(text) > 2 and text[0] in '"“':
         m = re.match(r"^[\"“](.+?)[\"”]\s*((?:\[\d+\]\s*)*)\.?$", text)
         if m:
             text = m.group(1).strip() + (" " + m.group(2).strip() if m.group(2) else "")
+    if not re.search(r"[.!?…][\"'”’)]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*\s*[.!?]?$", text):
+        return ""  # cut off by the token limit: not a sentence
     return text
 
 
@@ -1235,13 +1260,16 @@ def to_html_page(briefings: list[Briefing]) -> str:
 def run_cli(rag, args) -> int:
     """`rag brief [--event ID] [--words N] [--format md|json|html] [--out FILE]`."""
     fmt = "json" if getattr(args, "json", False) else (getattr(args, "format", None) or "md")
-    words = int(getattr(args, "words", 250) or 250)
+    words = getattr(args, "words", None)
+    words = 250 if words is None else int(words)
     if words < 1:
         raise RagError("--words must be a positive number")
     out_path = getattr(args, "out", None)
     if out_path and not Path(out_path).expanduser().parent.is_dir():
         raise RagError(f"--out {out_path}: the folder does not exist")
-    briefings = build_briefings(rag, event_id=getattr(args, "event", None), words=words)
+    briefings = build_briefings(
+        rag, event_id=getattr(args, "event", None), words=words, use_llm=not getattr(args, "no_llm", False)
+    )
     if fmt == "json":
         text = json.dumps({"events": [b.to_json() for b in briefings]}, ensure_ascii=False, indent=1) + "\n"
     elif fmt == "html":

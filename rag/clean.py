@@ -138,6 +138,35 @@ def clean_text(raw: str) -> tuple[str, dict]:
     return "\n".join(out), found
 
 
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
+_MD_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+def markdown_to_text(md: str) -> str:
+    """Plain text of a Markdown article: heading marks, rules, images, link targets,
+    bold markers and HTML comments removed; one paragraph per line.
+
+    >>> markdown_to_text("# Storm hits *Leeds*\\n\\n**Rain** fell, [police](http://x.y) said.\\n\\n---\\n![a](b.png)")
+    'Storm hits *Leeds*\\n\\nRain fell, police said.\\n\\n\\n'
+    """
+    out = []
+    for line in _MD_COMMENT.sub("", md).replace("\r\n", "\n").split("\n"):
+        if _MD_RULE.match(line):
+            out.append("")
+            continue
+        m = _MD_HEADING.match(line)
+        if m:
+            line = m.group(1)
+        line = _MD_IMAGE.sub("", line)
+        line = _MD_LINK.sub(r"\1", line)
+        out.append(_MD_EMPHASIS.sub(r"\2", line))
+    return "\n".join(out)
+
+
 _SKIP_TAGS = {
     "script",
     "style",

@@ -252,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["md", "json", "html"], default="md")
     s.add_argument("--json", action="store_true", help="same as --format json")
     s.add_argument("--out", help="write to this file instead of the terminal")
+    s.add_argument("--no-llm", action="store_true", help="extractive ledes: do not load the model")
     s.set_defaults(func=cmd_brief)
 
     s = sub.add_parser("eval", parents=[common, model], help="score answers against the gold set")

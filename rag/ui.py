@@ -61,7 +61,7 @@ CITE_JS = """
 """
 
 CSS = """
-.gradio-container { max-width: 1320px !important; margin: 0 auto !important; }
+.gradio-container { max-width: 1320px !important; width: 100% !important; margin: 0 auto !important; }
 footer { display: none !important; }
 #app-header { display: flex; align-items: flex-end; justify-content: space-between; gap: 16px;
   padding: 6px 2px 10px; border-bottom: 1px solid var(--border-color-primary); margin-bottom: 4px; }
@@ -75,11 +75,13 @@ footer { display: none !important; }
 #chat a.cite:hover, .brief-text a.cite:hover { text-decoration: underline; }
 #chat .placeholder { text-align: center; }
 #chat .message .prose, #chat .message .md { color: var(--body-text-color); opacity: 1 !important; }
-#library td, #library th, #library td *, #library th * { font-family: var(--font) !important; }
+#library, #library * { font-family: var(--font) !important; }
 #chat .placeholder h3 { margin-bottom: 4px; }
 #chat .answer-note { font-size: 0.8em; color: var(--body-text-color-subdued); }
-#sources, #brief-sources { max-height: 600px; overflow-y: auto !important; }
-#brief-sources { max-height: 760px; }
+#sources, #brief-sources { max-height: 560px; overflow-y: auto !important; }
+#brief-row { align-items: stretch !important; }
+#brief-sources { position: sticky; top: 12px; max-height: calc(100vh - 24px); }
+#header .html-container { padding: 0 !important; }
 #sources .html-container, #brief-sources .html-container, #ask-note .html-container { padding: 0 6px 0 0 !important; }
 .src-empty { border: 1px dashed var(--border-color-primary); border-radius: 10px; padding: 16px 18px;
   color: var(--body-text-color-subdued); font-size: 0.92rem; line-height: 1.5; }
@@ -293,7 +295,7 @@ def _chat_tab(rag, sources: list[dict]) -> None:
             chatbot = gr.Chatbot(
                 elem_id="chat",
                 show_label=False,
-                height=520,
+                height=480,
                 layout="bubble",
                 feedback_options=None,
                 buttons=[],
@@ -370,12 +372,12 @@ def _library_tab(rag, sources: list[dict]) -> tuple[Callable[[], tuple], tuple]:
     table = gr.Dataframe(
         value=um.library_rows(sources),
         headers=um.LIBRARY_HEADERS,
-        datatype=["str", "str", "str", "number", "str", "str"],
+        datatype=["str", "str", "str", "number", "str"],
         type="array",
         interactive=False,
         wrap=True,
         max_height=420,
-        column_widths=["38%", "16%", "10%", "7%", "17%", "12%"],
+        column_widths=["42%", "18%", "11%", "9%", "20%"],
         elem_id="library",
     )
     with gr.Row(equal_height=False):
@@ -488,10 +490,18 @@ def _briefings_tab(rag) -> bool:
 
     with gr.Tab("Briefings", id="briefings-tab") as tab:
         with gr.Row(equal_height=True):
-            pick = gr.Dropdown(choices=[], label="Event", value=None, scale=4, elem_id="brief-event")
+            first = event_choices()
+            pick = gr.Dropdown(
+                choices=first,
+                label="Event",
+                value=first[0][1] if first else None,
+                allow_custom_value=True,  # the list is refreshed per visitor when the tab opens
+                scale=4,
+                elem_id="brief-event",
+            )
             words = gr.Slider(100, 500, value=250, step=50, label="Summary length (words)", scale=2)
             show = gr.Button("Write the briefing", variant="primary", scale=1, elem_id="brief-go")
-        with gr.Row(equal_height=False):
+        with gr.Row(equal_height=False, elem_id="brief-row"):
             with gr.Column(scale=3, min_width=420):
                 text = gr.Markdown(
                     "Pick an event and press **Write the briefing**: a summary, key facts, a timeline and "
@@ -521,7 +531,7 @@ def _briefings_tab(rag) -> bool:
             cites = b.all_citations()
             t = um.Turn(turn=1, question=b.headline or b.title, status="answered")
             articles = _articles(rag, [c.article_id for c in cites])
-            t.sources = um.group_sources([um.source_view(c, articles.get(c.article_id)) for c in cites])
+            t.sources = um.grouped_views(cites, articles)
             body = um.link_markers(md, 1, {c.n for c in cites}, prefix="brief")
             out = Path(tempfile.mkdtemp(prefix="rag-brief-")) / f"briefing-{b.id}.md"
             out.write_text(md, encoding="utf-8")
@@ -558,8 +568,8 @@ def build_app(rag) -> Any:
 
     sources = rag.sources()
     report = _latest_eval_report()
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        header = gr.HTML(_header_html(sources), js_on_load=None)
+    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=True) as demo:
+        header = gr.HTML(_header_html(sources), js_on_load=None, elem_id="header")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat-tab"):
                 _chat_tab(rag, sources)

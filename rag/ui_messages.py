@@ -108,27 +108,37 @@ def final_markdown(answer: Answer, turn: int) -> str:
     if answer.status == "refused":
         return refusal_markdown(len(answer.related))
     md = answer_markdown(answer.answer, turn, {c.n for c in answer.citations})
+    n = len(answer.citations)
+    if not n:
+        return md
+    sources = f"{n} source{'s' if n != 1 else ''}"
     if answer.mode == "extractive":
-        md += '\n\n<span class="answer-note">Quoted directly from the articles.</span>'
-    return md
+        note = f"Quoted directly from the articles ({sources}). Click a number to read the passage in context."
+    else:
+        note = f"Based on {sources}. Click a number to read the passage it comes from."
+    return f'{md}\n\n<span class="answer-note">{note}</span>'
 
 
 # -- sources panel ------------------------------------------------------------------
+Segment = tuple[str, bool]  # (text, highlighted)
+
+
 @dataclass
 class SourceView:
-    """One passage as the sources panel shows it."""
+    """One source as the sources panel shows it: its paragraphs with the quoted words marked."""
 
     n: int
     article_id: str
     source: str  # outlet, else file name
     title: str
     published: str
-    before: str  # paragraph text before the quote
-    quote: str
-    after: str  # paragraph text after the quote
+    paragraphs: list[list[Segment]]
     file: str = ""
     headline: bool = True  # False when ``title`` is the article's opening words (it has no headline)
-    more: list[tuple[str, str, str]] = field(default_factory=list)  # further (before, quote, after) of one source
+
+    @property
+    def quotes(self) -> list[str]:
+        return [t for para in self.paragraphs for t, marked in para if marked]
 
 
 @dataclass
@@ -159,72 +169,99 @@ def _trim_right(text: str, limit: int) -> str:
     return (cut[:space] if space > limit - 40 else cut) + "…"
 
 
-def paragraph_context(text: str, start: int, end: int, quote: str, limit: int = CONTEXT_CHARS) -> tuple[str, str, str]:
-    """(before, quote, after): the quote inside its paragraph (a line of ``text``).
+def locate(text: str, start: int, end: int, quote: str) -> tuple[int, int] | None:
+    """Where ``quote`` is in ``text``: the given offsets when they hold it, else its first occurrence.
 
-    The offsets are trusted when ``text[start:end] == quote``; otherwise the quote is
-    searched for; when it is not in the text at all, only the quote is returned.
-
-    >>> paragraph_context("Title\\nIt was late. Very late.\\nEnd", 6, 19, "It was late.")
-    ('', 'It was late.', ' Very late.')
+    >>> locate("abc abc", 4, 7, "abc"), locate("abc abc", 0, 2, "c a"), locate("abc", 0, 1, "zz")
+    ((4, 7), (2, 5), None)
     """
-    if not (0 <= start <= end <= len(text) and text[start:end] == quote):
-        found = text.find(quote) if quote else -1
-        if found < 0:
-            return "", quote, ""
-        start, end = found, found + len(quote)
-    p_start = text.rfind("\n", 0, start) + 1
-    p_end = text.find("\n", end)
-    if p_end < 0:
-        p_end = len(text)
-    before = _trim_left(text[p_start:start], limit)
-    after = _trim_right(text[end:p_end], limit)
-    return before, text[start:end], after
+    if quote and 0 <= start < end <= len(text) and text[start:end] == quote:
+        return start, end
+    found = text.find(quote) if quote else -1
+    return (found, found + len(quote)) if found >= 0 else None
+
+
+def highlight_paragraphs(text: str, spans: list[tuple[int, int]], limit: int = CONTEXT_CHARS) -> list[list[Segment]]:
+    """The paragraphs (lines of ``text``) holding ``spans``, in article order, as segments with the spans marked.
+
+    Spans in one paragraph share it; overlapping spans are merged. Text before the first and
+    after the last mark of a paragraph is trimmed to ``limit`` characters at a word boundary.
+
+    >>> highlight_paragraphs("Title\\nIt was late. Very late. Still late.\\nEnd", [(6, 18), (30, 41)])
+    [[('It was late.', True), (' Very late. ', False), ('Still late.', True)]]
+    """
+    spans = sorted((s, e) for s, e in spans if 0 <= s < e <= len(text))
+    paras: list[list[int]] = []  # [p_start, p_end, span indexes...]
+    for i, (s, e) in enumerate(spans):
+        p0 = text.rfind("\n", 0, s) + 1
+        p1 = text.find("\n", e)
+        p1 = len(text) if p1 < 0 else p1
+        if paras and p0 < paras[-1][1]:  # the same paragraph (or a span reaching into it)
+            paras[-1][1] = max(paras[-1][1], p1)
+            paras[-1].append(i)
+        else:
+            paras.append([p0, p1, i])
+    out: list[list[Segment]] = []
+    for p0, p1, *idx in paras:
+        merged: list[list[int]] = []
+        for s, e in (spans[i] for i in idx):
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        segs: list[Segment] = []
+        pos = p0
+        for k, (s, e) in enumerate(merged):
+            gap = text[pos:s]
+            if k == 0:
+                gap = _trim_left(gap, limit)
+            if gap:
+                segs.append((gap, False))
+            segs.append((text[s:e], True))
+            pos = e
+        tail = _trim_right(text[pos:p1], limit)
+        if tail:
+            segs.append((tail, False))
+        out.append(segs)
+    return out
+
+
+def _card_fields(c: Citation, article: Article | None) -> dict:
+    title = c.title or (article.display_title if article else "")
+    return {
+        "n": c.n,
+        "article_id": c.article_id,
+        "source": c.outlet or (article.label if article else "") or c.file,
+        "title": title or c.file,
+        "published": c.published or (article.published if article else ""),
+        "file": c.file,
+        "headline": bool(c.title),
+    }
 
 
 def source_view(c: Citation, article: Article | None) -> SourceView:
-    """A citation with its paragraph; ``article`` None (e.g. removed since) shows the quote alone."""
-    title = c.title
-    headline = bool(title)
-    source = c.outlet or c.file
-    published = c.published
-    if article is not None:
-        title = title or article.display_title
-        source = source or article.label
-        published = published or article.published
-        before, quote, after = paragraph_context(article.text, c.start, c.end, c.quote)
-    else:
-        before, quote, after = "", c.quote, ""
-    return SourceView(
-        n=c.n,
-        article_id=c.article_id,
-        source=source,
-        title=title or c.file,
-        published=published,
-        headline=headline,
-        before=before,
-        quote=quote,
-        after=after,
-        file=c.file,
-    )
+    """A citation with its paragraph; without the article (e.g. removed since) the quote alone."""
+    span = locate(article.text, c.start, c.end, c.quote) if article is not None else None
+    paragraphs = highlight_paragraphs(article.text, [span]) if article is not None and span else [[(c.quote, True)]]
+    return SourceView(paragraphs=paragraphs, **_card_fields(c, article))
 
 
-def group_sources(views: list[SourceView]) -> list[SourceView]:
-    """One view per source number, its other quotes in ``more`` (briefings cite an article by number).
-
-    >>> vs = [SourceView(1, "a", "O", "T", "", "", "q1", ""), SourceView(2, "b", "P", "U", "", "", "q2", ""),
-    ...       SourceView(1, "a", "O", "T", "", "", "q3", ""), SourceView(1, "a", "O", "T", "", "", "q1", "")]
-    >>> [(v.n, v.quote, [m[1] for m in v.more]) for v in group_sources(vs)]
-    [(1, 'q1', ['q3']), (2, 'q2', [])]
-    """
-    by_n: dict[int, SourceView] = {}
-    for v in views:
-        first = by_n.get(v.n)
-        if first is None:
-            by_n[v.n] = SourceView(**{**v.__dict__, "more": []})
-        elif v.quote != first.quote and all(v.quote != m[1] for m in first.more):
-            first.more.append((v.before, v.quote, v.after))
-    return [by_n[n] for n in sorted(by_n)]
+def grouped_views(cites: list[Citation], articles: dict[str, Article | None]) -> list[SourceView]:
+    """One view per source number with every quote of it marked (briefings cite a whole article by number)."""
+    by_n: dict[int, list[Citation]] = {}
+    for c in cites:
+        by_n.setdefault(c.n, []).append(c)
+    out = []
+    for n in sorted(by_n):
+        group = by_n[n]
+        article = articles.get(group[0].article_id)
+        if article is not None:
+            spans = [sp for c in group if (sp := locate(article.text, c.start, c.end, c.quote))]
+            paragraphs = highlight_paragraphs(article.text, spans)
+        else:
+            paragraphs = [[(q, True)] for q in dict.fromkeys(c.quote for c in group)]
+        out.append(SourceView(paragraphs=paragraphs or [[(group[0].quote, True)]], **_card_fields(group[0], article)))
+    return out
 
 
 def source_card_html(v: SourceView, turn: int, numbered: bool = True, prefix: str = "src") -> str:
@@ -236,8 +273,8 @@ def source_card_html(v: SourceView, turn: int, numbered: bool = True, prefix: st
     title_cls = "src-title" if v.headline else "src-title src-title-fallback"
     file_note = f'<span class="src-file src-file-note">{e(v.file)}</span>' if v.file and not is_file else ""
     texts = "".join(
-        f'<p class="src-text">{e(b)}<mark>{e(q)}</mark>{e(a)}</p>'
-        for b, q, a in [(v.before, v.quote, v.after), *v.more]
+        '<p class="src-text">' + "".join(f"<mark>{e(t)}</mark>" if m else e(t) for t, m in para) + "</p>"
+        for para in v.paragraphs
     )
     return (
         f'<div class="src-card{"" if numbered else " src-related"}" id="{cite_id(turn, v.n, prefix)}">'
@@ -327,7 +364,7 @@ def chat_history(turns: list[Turn]) -> list[tuple[str, str]]:
 
 
 # -- library -------------------------------------------------------------------------
-LIBRARY_HEADERS = ["Headline", "Outlet", "Date", "Passages", "File", "ID"]
+LIBRARY_HEADERS = ["Headline", "Outlet", "Date", "Passages", "File"]
 
 
 def library_rows(sources: list[dict]) -> list[list]:
@@ -340,7 +377,6 @@ def library_rows(sources: list[dict]) -> list[list]:
             r.get("published") or "—",
             int(r.get("chunks", 0)),
             r.get("file", ""),
-            r.get("article_id", ""),
         ]
         for r in rows
     ]
@@ -350,12 +386,12 @@ def article_choices(sources: list[dict]) -> list[tuple[str, str]]:
     """(label, article id) pairs for the remove picker.
 
     >>> article_choices([{"article_id": "ab12", "file": "a.txt", "title": "T", "outlet": "O"}])
-    [('O — T (a.txt)', 'ab12')]
+    [('O — T (a.txt · ab12)', 'ab12')]
     """
     out = []
     for r in sources:
         name = " — ".join(x for x in (r.get("outlet"), r.get("title")) if x) or "(no headline)"
-        out.append((f"{name} ({r.get('file', '')})", r["article_id"]))
+        out.append((f"{name} ({r.get('file', '')} · {r['article_id']})", r["article_id"]))
     return sorted(out)
 
 
@@ -407,9 +443,9 @@ def upload_lines(report: dict, uploaded: list[str]) -> str:
 # -- examples -------------------------------------------------------------------------
 SEED_EXAMPLES = [
     "What did Musk blame for the late start of the conversation?",
-    "How long was the start of the Trump–Musk conversation delayed?",
-    "How many people listened to the Trump–Musk conversation?",
+    "How long did the Trump–Musk conversation last?",
     "What did the Harris campaign say about the interview?",
+    "How many followers does Trump have on Truth Social?",
 ]
 
 
@@ -420,10 +456,12 @@ def example_questions(sources: list[dict], seed_files: set[str]) -> list[str]:
 
 # -- evals and briefings -----------------------------------------------------------------
 def event_label(title: str, n_articles: int, event_id: str) -> str:
-    """>>> event_label("Trump and Musk on X", 5, "e1a2b3c4d5")
-    'Trump and Musk on X · 5 articles · e1a2b3c4'
+    """The event picker's label for one event.
+
+    >>> event_label("Trump and Musk on X", 5, "ev-e1a2b3c4d5")
+    'Trump and Musk on X · 5 articles · ev-e1a2b3c4d5'
     """
-    return f"{title or '(untitled event)'} · {n_articles} article{'s' if n_articles != 1 else ''} · {event_id[:8]}"
+    return f"{title or '(untitled event)'} · {n_articles} article{'s' if n_articles != 1 else ''} · {event_id}"
 
 
 def metrics_markdown(metrics: dict) -> str:

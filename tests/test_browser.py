@@ -19,7 +19,7 @@ from rag.settings import PROJECT_ROOT, Settings
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SEED_TEXT = [p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "seeds").glob("*.txt")]
-QUESTION = "What did Musk blame for the late start of the conversation?"
+QUESTION = "What did the Harris campaign say about the interview?"
 OFF_TOPIC = "What is the boiling point of water at sea level?"
 CHROMIUM_ARGS = [
     "--no-sandbox",

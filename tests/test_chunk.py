@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from conftest import MULTILING, SEEDS
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from rag.chunk import MAX_TOKENS, chunk_article, content_hash, count_tokens
 from rag.ingest import read_file
 from rag.text import sentence_spans
-
-from conftest import MULTILING, SEEDS
 
 _WORD = st.sampled_from(
     ["Musk", "Trump", "said", "the", "listeners", "Gov.", "U.S.", "1.1", "$44", "“quoted”", "𝕏", "😀😀", "naïve",

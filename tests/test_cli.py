@@ -97,9 +97,9 @@ def test_errors_from_the_real_command(tmp_path):
     out = _run("ask", "Who won the election?", "--data-dir", str(tmp_path / "empty"))
     assert out.returncode == 1 and out.stdout == ""
     _one_line_error(out.stderr, "the index is empty")
-    out = _run("ingest", str(tmp_path / "missing"), "--data-dir", str(tmp_path / "data"))
+    out = _run("search", "", "--data-dir", str(tmp_path / "empty"))
     assert out.returncode == 1
-    _one_line_error(out.stderr, "no such file or folder")
+    _one_line_error(out.stderr, "the query is empty")
 
 
 @pytest.mark.slow

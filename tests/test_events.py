@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import MULTILING
 
 from rag.errors import RagError
 from rag.events import (
-    DISTANCE_THRESHOLD,
+    COHESION_SHARE,
+    MIN_LINK,
     Event,
     article_date,
     bcubed,
+    cluster,
     event_id,
     find_events,
     get_event,
@@ -134,7 +137,21 @@ def test_group_articles_edge_cases():
     assert len(one) == 1 and one[0].title == "Contador wins the Tour de France"
     untitled = Article("u", "u.txt", "A magnitude 7.0 earthquake struck Haiti near Port-au-Prince.")
     assert group_articles([untitled])[0].title.startswith("A magnitude 7.0 earthquake")
-    assert 0 < DISTANCE_THRESHOLD < 1
+    assert 0 < MIN_LINK < COHESION_SHARE < 1
+
+
+def test_cluster_refuses_to_merge_a_loose_pair_into_a_tight_story():
+    # Two tight pairs linked at 0.2: above MIN_LINK but far below their inner similarity.
+    sim = np.array([[1, 0.9, 0.2, 0.2], [0.9, 1, 0.2, 0.2], [0.2, 0.2, 1, 0.8], [0.2, 0.2, 0.8, 1]])
+    assert cluster(sim) == cluster(sim)  # deterministic
+    labels = cluster(sim)
+    assert labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2]
+    # Loosely knit items (all at 0.2) do form one group: the link is close to their cohesion.
+    flat = np.full((4, 4), 0.2) + np.eye(4) * 0.8
+    assert len(set(cluster(flat))) == 1
+    # Nothing above MIN_LINK: all apart.
+    none = np.eye(3)
+    assert sorted(cluster(none)) == [0, 1, 2]
 
 
 def test_get_event_by_id_or_prefix_and_unknown_id():

@@ -230,4 +230,6 @@ def test_stored_seeds_hold_every_gold_quote(seeded_dir):
     for a in arts.values():
         assert a.text == read_file(SEEDS / a.file, 10_000_000)[0].text
     rows = rag.sources()
-    assert [r["chunks"] for r in rows] == [len(chunk_article(r["article_id"], by_id[r["article_id"]].text)) for r in rows]
+    assert [r["chunks"] for r in rows] == [
+        len(chunk_article(r["article_id"], by_id[r["article_id"]].text)) for r in rows
+    ]

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from conftest import SEEDS
@@ -52,7 +54,7 @@ def test_openai_server_llm_streams(server):
 
 def test_server_error_status_is_a_rag_error(server):
     llm = OpenAIServerLLM(server)
-    with pytest.raises(RagError, match="answered 4"):
+    with pytest.raises(RagError, match=r"answered [45]\d\d"):
         list(llm.stream([{"role": "nobody", "content": "hi"}], max_tokens=4))
 
 
@@ -79,3 +81,48 @@ def test_unreachable_server_is_a_one_line_error(seeded_dir):
     lines = got.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("rag: error:") and "LLM server" in lines[0], got.stderr
     assert got.stdout.strip() == ""
+
+
+class _Scripted(http.server.BaseHTTPRequestHandler):
+    """Replies to every POST with the body and content type the test sets."""
+
+    reply: tuple[str, bytes] = ("application/json", b"{}")
+
+    def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        ctype, body = self.reply
+        self.send_response(200)
+        self.send_header("content-type", ctype)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def scripted():
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_error_event_and_unstreamed_reply(scripted):
+    """Other OpenAI-compatible servers: an error sent as an event is a RagError, not an
+    empty answer; a server that ignores "stream" still gives its text."""
+    url = f"http://127.0.0.1:{scripted.server_address[1]}"
+    msgs = [{"role": "user", "content": "hi"}]
+    _Scripted.reply = ("text/event-stream", b'data: {"error": {"message": "context overflow"}}\n\n')
+    with pytest.raises(RagError, match="context overflow"):
+        list(OpenAIServerLLM(url).stream(msgs, max_tokens=4))
+    whole = {"choices": [{"message": {"role": "assistant", "content": "Forty minutes [1]."}}]}
+    _Scripted.reply = ("application/json", json.dumps(whole).encode())
+    assert "".join(OpenAIServerLLM(url).stream(msgs, max_tokens=4)) == "Forty minutes [1]."
+    _Scripted.reply = ("text/event-stream", b'data: {"choices": [{"delta": null}]}\n\ndata: [DONE]\n\n')
+    assert list(OpenAIServerLLM(url).stream(msgs, max_tokens=4)) == []

@@ -41,8 +41,13 @@ def build_bad_corpus(root: Path) -> dict[str, str]:
         json.dumps({"title": "Fire", "text": article("Warehouse fire", "Derby")}),
     ]
     (root / "feed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    latin1 = "Café fire in Zürich\nThe fire at the café in Zürich caused £2,000 of damage, officials said. Nobody was hurt."
+    latin1 = (
+        "Café fire in Zürich\nThe fire at the café in Zürich caused £2,000 of damage, officials said. Nobody was hurt."
+    )
     (root / "latin1.txt").write_bytes(latin1.encode("latin-1"))
+    utf16 = "Ferry delayed in Calais\nThe ferry to Dover left Calais four hours late on Friday, the operator said."
+    (root / "utf16.txt").write_bytes(utf16.encode("utf-16"))  # with a byte-order mark
+    os.mkfifo(root / "pipe.txt")  # reading it would block forever
     (root / "copy-of-good.txt").write_text(article("Storm damage", "Harwich"), encoding="utf-8")
     (root / "empty.txt").write_bytes(b"")
     (root / "blank.md").write_text("\n  \n\t\n", encoding="utf-8")
@@ -73,10 +78,20 @@ def build_bad_corpus(root: Path) -> dict[str, str]:
         "loop2.txt": "broken symlink or symlink loop",
         "dangling.txt": "broken symlink or symlink loop",
         "vanishing.txt": "cannot read",
+        "pipe.txt": "not a regular file",
     }
 
 
-GOOD = ["copy-of-good.txt", "good.md", "page.html", "story.json", "feed.jsonl#1", "feed.jsonl#3", "latin1.txt"]
+GOOD = [
+    "copy-of-good.txt",
+    "good.md",
+    "page.html",
+    "story.json",
+    "feed.jsonl#1",
+    "feed.jsonl#3",
+    "latin1.txt",
+    "utf16.txt",
+]
 
 
 @pytest.fixture
@@ -116,6 +131,8 @@ def test_bad_files_corpus(tmp_path, embedder, vanish, capsys):
     by_file = {a.file: a for a in arts}
     latin = by_file["latin1.txt"].text
     assert "Storm damage in Harwich" in by_file["copy-of-good.txt"].text
+    assert by_file["utf16.txt"].text.startswith("Ferry delayed in Calais\nThe ferry to Dover")
+    assert by_file["good.md"].text.startswith("Rail strike in Leeds\n")  # the heading mark is gone
     assert "Café fire in Zürich" in latin and "£2,000" in latin and "\ufffd" not in latin
     # No script, style, comment, hidden or page-furniture text anywhere in the index.
     stored = [a.text for a in arts] + r.store.all_chunks()["documents"]

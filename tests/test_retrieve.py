@@ -40,9 +40,9 @@ def test_cli_search_finds_the_washington_post_passage(seeded_dir):
     assert got["query"] == QUESTION and len(got["results"]) == 5
     assert all(set(r) == HIT_KEYS for r in got["results"])
     top3 = got["results"][:3]
-    assert any(
-        "Only 1.1 million were listening" in r["text"] and r["outlet"] == "The Washington Post" for r in top3
-    ), [r["text"][:80] for r in top3]
+    assert any("Only 1.1 million were listening" in r["text"] and r["outlet"] == "The Washington Post" for r in top3), [
+        r["text"][:80] for r in top3
+    ]
     scores = [r["score"] for r in got["results"]]
     assert scores == sorted(scores, reverse=True)
 

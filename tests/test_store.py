@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -44,7 +40,7 @@ def test_index_of_another_embedder_needs_rebuild(tmp_path, embedder, capsys):
     folder = make_corpus(tmp_path / "news")
     Store(Settings(data_dir=data), "some-other-embedder", 768).close()
     with pytest.raises(RagError, match=r"embedder='some-other-embedder'.*rag ingest --rebuild"):
-        Rag(Settings(data_dir=data)).store
+        _ = Rag(Settings(data_dir=data)).store
 
     assert main(["ingest", str(folder), "--data-dir", str(data)]) == 1
     _one_line_error(capsys.readouterr().err, "rag ingest --rebuild", EMBEDDER_NAME)
@@ -125,43 +121,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.server
-def test_chroma_server_on_loopback(tmp_path, embedder):
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    assert chroma, "the chroma CLI ships with the chromadb package"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert proc.poll() is None, "chroma run exited"
-                assert time.time() < deadline, "chroma run did not start"
-                time.sleep(0.3)
-        folder = make_corpus(tmp_path / "news")
-        r = Rag(Settings(data_dir=tmp_path / "unused", chroma_url=url))
-        assert len(r.ingest([folder]).added) == 3
-        assert len(r.ingest([folder]).unchanged) == 3
-        hits = r.search("Which town opened a bridge over the river?", k=3)
-        assert len(hits) == 3 and all("bridge" in h.text for h in hits)
-        assert not (tmp_path / "unused").exists(), "the local folder is not used with a server"
-        # A second client sees the same index.
-        assert len(Rag(Settings(chroma_url=url)).sources()) == 3
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
 def test_chroma_url_with_nothing_listening(embedder):
     with pytest.raises(RagError, match="cannot open the index at http://127.0.0.1:"):
-        Rag(Settings(chroma_url=f"http://127.0.0.1:{_free_port()}")).store
+        _ = Rag(Settings(chroma_url=f"http://127.0.0.1:{_free_port()}")).store
     with pytest.raises(RagError, match="is not a URL"):
-        Rag(Settings(chroma_url="nonsense")).store
+        _ = Rag(Settings(chroma_url="nonsense")).store
+
+
+@pytest.mark.server
+def test_mismatched_index_on_a_chroma_server_is_rebuilt(tmp_path, embedder, capsys):
+    from rag.bench import chroma_server
+
+    folder = make_corpus(tmp_path / "news")
+    with chroma_server(tmp_path / "server") as (url, _):
+        Store(Settings(chroma_url=url), "some-other-embedder", 768)
+        assert main(["search", "bridge", "--chroma-url", url]) == 1
+        _one_line_error(capsys.readouterr().err, "rag ingest --rebuild")
+        assert main(["ingest", str(folder), "--chroma-url", url, "--rebuild"]) == 0
+        assert capsys.readouterr().out.startswith("added 3,")
+        assert main(["search", "bridge over the river", "--chroma-url", url]) == 0
+        assert "1. [" in capsys.readouterr().out

@@ -11,8 +11,29 @@ from rag.text import collapse_space, content_words, normalise, numbers, sentence
 # Words, numbers, abbreviations, quotes and sentence ends in every combination.
 _WORDS = st.sampled_from(
     [
-        "Musk", "Trump", "said", "the", "Gov.", "Mr.", "U.S.", "p.m.", "1.1", "$44", "51.8%", "x.com",
-        "“quoted”", "(aside)", "e.g.", "J.", "𝕏", "café", "…", "—", "it’s", "400,000", "DDOS",
+        "Musk",
+        "Trump",
+        "said",
+        "the",
+        "Gov.",
+        "Mr.",
+        "U.S.",
+        "p.m.",
+        "1.1",
+        "$44",
+        "51.8%",
+        "x.com",
+        "“quoted”",
+        "(aside)",
+        "e.g.",
+        "J.",
+        "𝕏",
+        "café",
+        "…",
+        "—",
+        "it’s",
+        "400,000",
+        "DDOS",
     ]  # fmt: skip
 )
 _ENDS = st.sampled_from([".", "!", "?", "…", ".”", "?)", "", ". ", "\n", "\n\n", "  "])

@@ -198,6 +198,29 @@ def test_one_answer_at_a_time_with_a_visible_queue_while_the_page_stays_up(app_u
     assert job_b.result(timeout=600)["status"] in ("answered", "refused")
 
 
+@pytest.mark.slow
+@pytest.mark.server
+@pytest.mark.model
+def test_briefing_links_its_citations_to_highlighted_passages_and_downloads(app_url, seeded_dir):
+    pytest.importorskip("rag.brief", reason="the Briefings tab needs rag.brief")
+    from rag.events import find_events
+
+    event = find_events(Rag(Settings(data_dir=seeded_dir)))[0]
+    body, panel, download = _client(app_url).predict(event.id, 250, api_name="/briefing")
+    targets = set(re.findall(r'<a class="cite" href="#(brief-1-\d+)"', body))
+    assert targets
+    for t in targets:
+        assert f'id="{t}"' in panel
+    marks = [html.unescape(m) for m in re.findall(r"<mark>(.*?)</mark>", panel, re.S)]
+    assert marks and all(_in_a_seed(m) for m in marks)
+    if isinstance(download, dict):  # gr.update(value=..., visible=True)
+        download = download["value"]
+    if isinstance(download, dict):  # a FileData record
+        download = download.get("path")
+    md = Path(download).read_text(encoding="utf-8")
+    assert md.startswith("# ") and "[1]" in md and "<a " not in md  # the plain Markdown briefing
+
+
 # -- the library on its own (writable) index: upload, per-file results, remove ---------------
 @pytest.mark.slow
 @pytest.mark.server

@@ -68,27 +68,49 @@ def test_link_markers_keeps_markdown_and_real_links():
 
 
 # -- paragraphs and cards -------------------------------------------------------------
+def _span(quote: str, text: str = TEXT) -> tuple[int, int]:
+    s = text.find(quote)
+    return s, s + len(quote)
+
+
 def test_quote_is_shown_inside_its_own_paragraph_only():
-    before, quote, after = um.paragraph_context(TEXT, TEXT.find(QUOTE), TEXT.find(QUOTE) + len(QUOTE), QUOTE)
-    assert quote == QUOTE
-    assert before == "The conversation began late. "
-    assert after == " Listeners waited."
+    paras = um.highlight_paragraphs(TEXT, [_span(QUOTE)])
+    assert paras == [[("The conversation began late. ", False), (QUOTE, True), (" Listeners waited.", False)]]
 
 
 def test_wrong_offsets_fall_back_to_finding_the_quote():
-    before, quote, after = um.paragraph_context(TEXT, 0, 5, QUOTE)
-    assert (before, quote, after) == ("The conversation began late. ", QUOTE, " Listeners waited.")
+    assert um.locate(TEXT, 0, 5, QUOTE) == _span(QUOTE)
+    assert um.locate(TEXT, *_span(QUOTE), QUOTE) == _span(QUOTE)
+    assert um.locate(TEXT, 0, 3, "not there") is None
+    v = um.source_view(_citation(start=0), _article())  # offsets off, the quote is still found
+    assert v.quotes == [QUOTE]
 
 
-def test_quote_missing_from_the_text_is_shown_alone():
-    assert um.paragraph_context(TEXT, 0, 3, "not there") == ("", "not there", "")
+def test_quotes_of_one_paragraph_share_it_and_others_come_in_article_order():
+    spans = [_span("Later, about 1.3 million people tuned in."), _span("Listeners waited."), _span(QUOTE)]
+    paras = um.highlight_paragraphs(TEXT, spans)
+    assert len(paras) == 2
+    assert paras[0] == [
+        ("The conversation began late. ", False),
+        (QUOTE, True),
+        (" ", False),
+        ("Listeners waited.", True),
+    ]
+    assert paras[1] == [("Later, about 1.3 million people tuned in.", True)]
+
+
+def test_overlapping_quotes_are_merged():
+    s, e = _span(QUOTE)
+    assert um.highlight_paragraphs(TEXT, [(s, e - 5), (s + 3, e)]) == um.highlight_paragraphs(TEXT, [(s, e)])
 
 
 def test_long_paragraphs_are_trimmed_at_word_boundaries():
     para = " ".join(f"word{i}" for i in range(400))
     quote = "word200 word201"
-    s = para.find(quote)
-    before, q, after = um.paragraph_context(para, s, s + len(quote), quote, limit=60)
+    [[(before, b_marked), (q, q_marked), (after, a_marked)]] = um.highlight_paragraphs(
+        para, [_span(quote, para)], limit=60
+    )
+    assert (b_marked, q_marked, a_marked) == (False, True, False)
     assert q == quote
     assert before.startswith("…") and after.endswith("…")
     assert len(before) <= 61 and len(after) <= 61
@@ -97,15 +119,20 @@ def test_long_paragraphs_are_trimmed_at_word_boundaries():
 
 
 @given(st.lists(st.text(alphabet="ab .\n", min_size=0, max_size=30), min_size=1, max_size=6), st.data())
-def test_context_is_a_verbatim_slice_of_one_paragraph(parts, data):
+def test_a_highlighted_paragraph_is_the_verbatim_line_around_the_quote(parts, data):
     text = "".join(parts)
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))
-    quote = text[start:end]
-    before, q, after = um.paragraph_context(text, start, end, quote, limit=10_000)
-    assert q == quote
-    assert "\n" not in before and "\n" not in after
-    assert text[start - len(before) : end + len(after)] == before + q + after
+    paras = um.highlight_paragraphs(text, [(start, end)], limit=10_000)
+    if start == end:
+        assert paras == []
+        return
+    [segs] = paras
+    assert [t for t, m in segs if m] == [text[start:end]]
+    joined = "".join(t for t, _ in segs)
+    p0 = text.rfind("\n", 0, start) + 1
+    p1 = text.find("\n", end)
+    assert joined == text[p0 : len(text) if p1 < 0 else p1]
 
 
 def test_card_shows_outlet_headline_date_and_highlighted_quote():
@@ -128,7 +155,7 @@ def test_article_without_headline_uses_its_opening_words_marked_as_such():
 
 def test_removed_article_still_shows_the_quote():
     v = um.source_view(_citation(title="T", outlet="O"), None)
-    assert (v.before, v.quote, v.after) == ("", QUOTE, "")
+    assert v.paragraphs == [[(QUOTE, True)]]
     assert _unmark(um.source_card_html(v, 1)) == [QUOTE]
 
 
@@ -219,7 +246,7 @@ ROWS = [
 
 def test_library_rows_newest_first_with_placeholders():
     rows = um.library_rows(ROWS)
-    assert rows[0] == ["Late start", "CNN", "2024-08-13", 9, "a.txt", "a"]
+    assert rows[0] == ["Late start", "CNN", "2024-08-13", 9, "a.txt"]
     assert rows[1][:4] == ["(no headline)", "—", "—", 3]
     assert len(um.LIBRARY_HEADERS) == len(rows[0])
     assert um.library_summary(ROWS) == "2 articles · 12 passages indexed"
@@ -228,8 +255,8 @@ def test_library_rows_newest_first_with_placeholders():
 
 def test_article_choices_map_labels_to_ids():
     assert dict((v, k) for k, v in um.article_choices(ROWS)) == {
-        "a": "CNN — Late start (a.txt)",
-        "b": "(no headline) (b.txt)",
+        "a": "CNN — Late start (a.txt · a)",
+        "b": "(no headline) (b.txt · b)",
     }
 
 
@@ -260,3 +287,30 @@ def test_metrics_table_keeps_numbers_only():
     md = um.metrics_markdown({"accuracy": 0.8766, "n": 85, "ok": True, "by_type": {"x": 1}, "note": "hi"})
     assert md.splitlines()[2:] == ["| accuracy | 0.877 |", "| n | 85 |"]
     assert um.metrics_markdown({"note": "hi"}) == ""
+
+
+def test_briefing_sources_group_quotes_of_one_article_in_one_card():
+    cites = [
+        _citation(n=2),
+        _citation(n=2, quote="Listeners waited."),
+        _citation(n=2),  # the same quote twice: marked once
+        _citation(n=1, quote="Later, about 1.3 million people tuned in."),
+    ]
+    views = um.grouped_views(cites, {"a1": _article()})
+    assert [v.n for v in views] == [1, 2]
+    card = um.source_card_html(views[1], turn=1, prefix="brief")
+    assert 'id="brief-1-2"' in card
+    assert _unmark(card) == [QUOTE, "Listeners waited."]
+    assert card.count('<p class="src-text">') == 1  # both in one paragraph
+    gone = um.grouped_views(cites, {})  # article removed since: the quotes alone
+    assert gone[1].quotes == [QUOTE, "Listeners waited."]
+
+
+def test_answer_note_counts_sources_and_is_absent_for_refusals():
+    t, a = _answered()
+    assert "Based on 1 source." in um.final_markdown(a, 1)
+    a.citations = a.citations * 2
+    assert "2 sources" in um.final_markdown(a, 1)
+    refused = Answer(question="q", status="refused", mode="refused", answer="The articles don't say.")
+    md = um.final_markdown(refused, 1)
+    assert md.startswith("**Not in the articles.**") and "Nothing in the index comes close" in md
