@@ -107,6 +107,15 @@ _LEAD_IN = re.compile(r"^(the )?answer( is)?\s*[:\-]\s*|^according to the passag
 _SOURCE_TAG = re.compile(r"^\([^()]{0,80}\)\s*")
 
 
+def _renumber(nums: list[int], mapping: dict[int, int]) -> list[int]:
+    """Citation numbers in order of first use, so streamed markers match the final list.
+
+    >>> m = {}; _renumber([3], m), _renumber([1, 3], m)
+    ([1], [2, 1])
+    """
+    return [mapping.setdefault(n, len(mapping) + 1) for n in nums]
+
+
 def tidy_sentence(sent: str) -> str:
     """Strip what small models wrap around a copied passage: a lead-in, a source tag, quotes.
 
@@ -195,6 +204,7 @@ class Answerer:
         shown: list[tuple[str, list[int]]] = []
         first_token_ms = None
         done = 0  # answer sentences already checked
+        renum: dict[int, int] = {}  # passage number -> citation number, in order of first use
         pieces = self.llm.stream(messages, max_tokens=self.settings.max_tokens, temperature=self.settings.temperature)
         for piece in pieces:
             if first_token_ms is None:
@@ -206,7 +216,7 @@ class Answerer:
                 checked = self._checked(sent, nums, passages)
                 if checked and checked[0] not in [s for s, _ in shown]:
                     shown.append(checked)
-                    yield Event("text", self._render_sentence(*checked) + " ")
+                    yield Event("text", self._render_sentence(checked[0], _renumber(checked[1], renum)) + " ")
             done = max(done, len(parts) - 1)
             if len(shown) >= MAX_ANSWER_SENTENCES:
                 pieces.close()  # a short answer is the product: stop paying for tokens (frees the model lock)
@@ -215,7 +225,7 @@ class Answerer:
             checked = self._checked(sent, nums, passages)
             if checked:
                 shown.append(checked)
-                yield Event("text", self._render_sentence(*checked) + " ")
+                yield Event("text", self._render_sentence(checked[0], _renumber(checked[1], renum)) + " ")
         t_end = time.perf_counter()
         timings["generate_ms"] = round((t_end - t_gen) * 1000, 1)
         if first_token_ms is not None:
@@ -267,9 +277,11 @@ class Answerer:
         return f"{sent} {marks}"
 
     def _assemble(self, q: str, shown: list[tuple[str, list[int]]], passages: list[Passage], mode: str) -> Answer:
-        used = sorted({n for _, nums in shown for n in nums})
         by_n = {p.n: p for p in passages}
-        renumber = {old: i + 1 for i, old in enumerate(used)}
+        renumber: dict[int, int] = {}
+        for _, nums in shown:
+            _renumber(nums, renumber)
+        used = list(renumber)
         text = " ".join(self._render_sentence(s, [renumber[n] for n in nums]) for s, nums in shown)
         cites = []
         for old in used:

@@ -21,18 +21,31 @@ article's number in the briefing's article list.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
+from rag.brief_render import to_html as to_html
+from rag.brief_render import to_html_page as to_html_page
+from rag.brief_render import to_markdown as to_markdown
+from rag.brief_text import (
+    META,
+    SPECIFIC_UNITS,
+    Figure,
+    clean_lede,
+    figures,
+    find_quotes,
+    in_period,
+    resolve_pronoun,
+    resolve_time,
+    same_value,
+)
 from rag.clean import is_boilerplate
 from rag.errors import RagError
 from rag.events import Event, find_events, get_event
@@ -45,6 +58,7 @@ MAX_TIMELINE = 12
 MAX_QUOTES = 12
 MAX_CONFLICTS = 6
 LEDE_TOKENS = 48
+LEDE_PASSAGES = 2  # short prompt: the 135M model reads ~250 tokens/s on 2 cores
 MAX_VALUES_PER_ARTICLE = 3  # an article giving more values of one kind is listing different things
 # Two sentences of different articles state the same fact when they agree on the
 # numbers and are close in meaning AND in words (rare words count more), or share
@@ -96,6 +110,7 @@ class Briefing:
     summary_items: list[Item]
     words: int
     timings: dict = field(default_factory=dict)
+    lede_check: dict = field(default_factory=dict)  # the model's reply and the sentences verification dropped
 
     @property
     def id(self) -> str:
@@ -136,7 +151,7 @@ class Briefing:
             "id": self.id,
             "title": self.title,
             "headline": self.headline,
-            "lede": {**self.lede.to_json(), "mode": self.lede_mode},
+            "lede": {**self.lede.to_json(), "mode": self.lede_mode, **self.lede_check},
             "articles": self.articles_json(),
             "coverage": self.coverage(),
             "summary": self.summary,
@@ -378,138 +393,6 @@ def _fact_item(an: Analysis, i: int) -> Item:
     return Item(" ".join(s.text.split()), cites, {"n_articles": len({c.n for c in cites})})
 
 
-# -- timeline ---------------------------------------------------------------------
-_MONTH_NAMES = [
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-]  # fmt: skip
-_MON = {m[:3]: i + 1 for i, m in enumerate(_MONTH_NAMES)} | {"sept": 9}
-_MONTH_RE = r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
-_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_TIME_PATTERNS = [
-    ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
-    ("mdy", re.compile(rf"\b({_MONTH_RE})\s+(\d{{1,2}})(?:st|nd|rd|th)?,\s+(\d{{4}})\b")),
-    ("dmy", re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_RE})\s+(\d{{4}})\b")),
-    ("md", re.compile(rf"\b({_MONTH_RE})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s*\d{{4}})")),
-    ("dm", re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_RE})\b(?!\s+\d{{4}})")),
-    ("my", re.compile(rf"\b({_MONTH_RE})\s+(?:of\s+)?(\d{{4}})\b")),
-    (
-        "wd",
-        re.compile(
-            r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?:'s|’s)?\b"
-            r"(?:\s+(morning|afternoon|evening|night))?"
-        ),
-    ),
-    (
-        "rel",
-        re.compile(
-            r"\b(today|tonight|yesterday|this morning|last night|last week|last month|last year"
-            r"|earlier this year|a year ago)\b",
-            re.I,
-        ),
-    ),
-    ("month", re.compile(rf"\b(?:in|since|until|by|last|early|late|mid-?)\s+({_MONTH_RE})\b(?!\s+\d)")),
-    ("year", re.compile(r"\b(?:in|since|until|by|from|of|early|late|mid-?)\s+((?:19|20)\d{2})\b")),
-]
-_CLOCK = re.compile(
-    r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b\.?|\b(\d{1,2}):(\d{2})\s*(?:GMT|UTC|BST|EST|EDT|CET)\b", re.I
-)
-
-
-def _month(token: str) -> int:
-    return _MON.get(token.lower().rstrip(".")[:3], 0)
-
-
-def _safe_date(y: int, m: int, d: int) -> date | None:
-    try:
-        return date(y, m, d)
-    except ValueError:
-        return None
-
-
-def resolve_time(text: str, ref: str) -> tuple[str, str, str]:
-    """(ISO date or "YYYY-MM" or "YYYY", clock time "HH:MM" or "", the expression) for ``text``.
-
-    ``ref`` is the article's date (ISO) that relative expressions count from.
-
-    >>> resolve_time("It began on Monday evening at 8 p.m.", "2024-08-13")
-    ('2024-08-12', '20:00', 'Monday evening')
-    >>> resolve_time("He was banned after the Jan. 6, 2021, attack.", "")
-    ('2021-01-06', '', 'Jan. 6, 2021')
-    >>> resolve_time("DeSantis launched in May 2023.", "2024-08-13")
-    ('2023-05', '', 'May 2023')
-    >>> resolve_time("Nothing here.", "2024-08-13")
-    ('', '', '')
-    """
-    ref_d = date.fromisoformat(ref) if ref else None
-    clock = ""
-    cm = _CLOCK.search(text)
-    if cm:
-        if cm.group(3):
-            h = int(cm.group(1)) % 12 + (12 if cm.group(3).lower() == "p" else 0)
-            clock = f"{h:02d}:{int(cm.group(2) or 0):02d}"
-        else:
-            clock = f"{int(cm.group(4)):02d}:{cm.group(5)}"
-    for kind, rx in _TIME_PATTERNS:
-        for m in rx.finditer(text):
-            got = _resolve(kind, m, ref_d)
-            if got:
-                return got, clock, m.group(0)
-    if clock and ref_d:
-        return ref_d.isoformat(), clock, cm.group(0) if cm else ""
-    return "", "", ""
-
-
-def _resolve(kind: str, m: re.Match, ref: date | None) -> str:
-    g = m.groups()
-    if kind == "iso":
-        d = _safe_date(int(g[0]), int(g[1]), int(g[2]))
-        return d.isoformat() if d else ""
-    if kind == "mdy":
-        d = _safe_date(int(g[2]), _month(g[0]), int(g[1]))
-        return d.isoformat() if d else ""
-    if kind == "dmy":
-        d = _safe_date(int(g[2]), _month(g[1]), int(g[0]))
-        return d.isoformat() if d else ""
-    if kind in ("md", "dm") and ref:
-        mon, day = (_month(g[0]), int(g[1])) if kind == "md" else (_month(g[1]), int(g[0]))
-        d = _safe_date(ref.year, mon, day)
-        if d and d > ref + timedelta(days=7):
-            d = _safe_date(ref.year - 1, mon, day)
-        return d.isoformat() if d else ""
-    if kind == "my":
-        return f"{int(g[1]):04d}-{_month(g[0]):02d}"
-    if kind == "wd" and ref:
-        want = _WEEKDAYS.index(g[0].lower())
-        back = (ref.weekday() - want) % 7
-        return (ref - timedelta(days=back)).isoformat()
-    if kind == "rel" and ref:
-        w = g[0].lower()
-        if w in ("today", "tonight", "this morning"):
-            return ref.isoformat()
-        if w in ("yesterday", "last night"):
-            return (ref - timedelta(days=1)).isoformat()
-        if w == "last week":
-            return (ref - timedelta(days=7)).isoformat()[:7]
-        if w == "last month":
-            y, mo = (ref.year, ref.month - 1) if ref.month > 1 else (ref.year - 1, 12)
-            return f"{y:04d}-{mo:02d}"
-        if w == "last year":
-            return f"{ref.year - 1:04d}"
-        if w == "earlier this year":
-            return f"{ref.year:04d}"
-        if w == "a year ago":
-            return f"{ref.year - 1:04d}-{ref.month:02d}"
-    if kind == "month" and ref:
-        mon = _month(g[0])
-        last = m.group(0).lower().startswith("last")
-        y = ref.year if (mon < ref.month or (mon == ref.month and not last)) else ref.year - 1
-        return f"{y:04d}-{mon:02d}"
-    if kind == "year":
-        return g[0]
-    return ""
-
-
 def _ref_dates(event: Event) -> list[str]:
     """Each article's date; an undated article borrows the event's middle date."""
     known = sorted(d for d in event.dates if d)
@@ -542,91 +425,6 @@ def timeline(an: Analysis, limit: int = MAX_TIMELINE) -> list[Item]:
     return out
 
 
-# -- who said what ----------------------------------------------------------------
-_VERBS = (
-    r"said|says|told|wrote|writes|posted|added|asked|replied|tweeted|stated|explained|noted|declared"
-    r"|warned|claimed|announced|responded|joked|urged|insisted|argued|recalled|continued|commented|admitted"
-)
-_NAME_TOKEN = r"(?:(?:Gov|Sen|Rep|Dr|Mr|Mrs|Ms|Gen|St|Lt|Col|Sgt)\.|[A-Z]\.|[A-Z][\w’'-]*)"
-_NAME = rf"(?:{_NAME_TOKEN}(?:\s+(?:{_NAME_TOKEN}|de|van|von|bin|al))*)"
-_PRONOUN = r"(?:he|she|they|He|She|They)"
-_QUOTE = re.compile(r"“([^“”]{2,600})”|\"([^\"]{2,600})\"")
-_AFTER = re.compile(
-    rf"^[\s,]*(?:(?:[a-z][\w-]*\s+){{0,3}}(?P<s1>{_NAME}|{_PRONOUN})\s+(?:{_VERBS})\b|(?:{_VERBS})\s+(?P<s2>(?:{_NAME}\s+(?:[a-z]+\s+){{1,3}})?{_NAME}))"
-)
-_BEFORE = re.compile(rf"(?P<s>{_NAME}|{_PRONOUN})\s+(?:{_VERBS})\b[^“”\".!?]{{0,60}}?[:,]?\s*$")
-_NOT_SPEAKERS = {
-    "The", "A", "An", "In", "On", "It", "This", "That", "But", "And", "When", "After", "As", "At", "He", "She",
-    "They", "We", "I", "You", "His", "Her", "Their", "Its", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-    "Saturday", "Sunday",
-}  # fmt: skip
-
-
-def _speaker(raw: str) -> str:
-    """The trailing run of capitalised words: "Harris campaign spokesperson Joseph Costello" -> "Joseph Costello"."""
-    words = raw.split()
-    run: list[str] = []
-    for w in reversed(words):
-        if not w[:1].isupper() or w in _NOT_SPEAKERS:
-            break
-        run.insert(0, w)
-    return " ".join(run[-3:]).rstrip(".,;:’'")
-
-
-def find_quotes(text: str) -> list[dict]:
-    """Attributed quotations in ``text``: speaker, quoted words, and the span to cite.
-
-    Pronoun speakers ("he said") are returned as "he"/"she"/"they"; the caller resolves them.
-
-    >>> q = find_quotes('“We had a massive attack,” Musk said. Then nothing.')
-    >>> q[0]["speaker"], q[0]["quote"], q[0]["start"], q[0]["end"]
-    ('Musk', 'We had a massive attack,', 0, 36)
-    >>> find_quotes('Trump called Harris the "border czar" again.')
-    []
-    """
-    out = []
-    for m in _QUOTE.finditer(text):
-        words = (m.group(1) or m.group(2) or "").strip()
-        if len(words.split()) < 4:
-            continue  # scare quotes: "coup", "border czar"
-        line_end = text.find("\n", m.end())
-        line_end = len(text) if line_end < 0 else line_end
-        after = text[m.end() : min(line_end, m.end() + 80)]
-        # A quote closed by a full stop ends its sentence: what follows is not its attribution.
-        a = None if words.rstrip().endswith(".") else _AFTER.match(after)
-        if a and (a.group("s1") or "") in ("He", "She", "They"):
-            a = None  # "...” He said..." starts a new sentence
-        if a:
-            who = a.group("s1") or a.group("s2")
-            end = m.end() + a.end()
-            out.append(
-                {
-                    "speaker": _speaker(who) if who[0].isupper() else who.lower(),
-                    "quote": words,
-                    "start": m.start(),
-                    "end": end,
-                    "pos": m.start(),
-                }
-            )
-            continue
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        before = text[max(line_start, m.start() - 140) : m.start()]
-        b = _BEFORE.search(before)
-        if b:
-            who = b.group("s")
-            start = m.start() - len(before) + b.start("s")
-            out.append(
-                {
-                    "speaker": _speaker(who) if who[0].isupper() else who.lower(),
-                    "quote": words,
-                    "start": start,
-                    "end": m.end(),
-                    "pos": start,
-                }
-            )
-    return [q for q in out if q["speaker"]]
-
-
 def quotes(an: Analysis, limit: int = MAX_QUOTES) -> list[Item]:
     ev = an.event
     found: list[tuple[int, dict]] = []
@@ -647,7 +445,7 @@ def quotes(an: Analysis, limit: int = MAX_QUOTES) -> list[Item]:
     for k, q in found:
         sp = q["speaker"]
         if sp in ("he", "she", "they"):
-            sp = _resolve_pronoun(ev.articles[k].text, q["start"], set(surnames))
+            sp = resolve_pronoun(ev.articles[k].text, q["start"], set(surnames))
             if not sp:
                 continue
         last = sp.split()[-1]
@@ -691,155 +489,6 @@ def quotes(an: Analysis, limit: int = MAX_QUOTES) -> list[Item]:
     return out
 
 
-def _resolve_pronoun(text: str, at: int, speakers: set[str]) -> str:
-    """The last known speaker named before ``at``: in the same paragraph, else in the one before."""
-    para = text.rfind("\n", 0, at) + 1
-    prev = text.rfind("\n", 0, max(0, para - 1)) + 1
-    for window in (text[max(para, at - 400) : at], text[prev:para]):
-        best, best_pos = "", -1
-        for sp in speakers:
-            p = window.rfind(sp)
-            if p > best_pos:
-                best, best_pos = sp, p
-        if best:
-            return best
-    return ""
-
-
-# -- where the outlets disagree ---------------------------------------------------
-_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
-_WORDNUM = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-    "fifty": 50, "sixty": 60, "a": 1, "an": 1,
-}  # fmt: skip
-_QTY = re.compile(
-    r"(?P<pre>\$|£|€)?(?P<num>\d(?:[\d,]*\d)?(?:\.\d+)?|\b(?:" + "|".join(_WORDNUM) + r")\b)"
-    r"(?P<hundred>[\s-]+hundred\b)?"
-    r"(?:[\s-]+(?P<scale>thousand|million|billion|trillion)\b)?"
-    r"(?P<pct>\s?%|\s+percent\b|\s+per\s+cent\b)?",
-    re.I,
-)
-# What a figure counts, from the words next to it (first match wins). "Specific" kinds
-# (a delay, an audience, a death toll) are compared across articles even when the
-# sentences differ a lot; generic ones only when the sentences are close.
-_UNIT_CLASSES = {
-    "deaths": {"dead", "death", "deaths", "killed", "killing", "died", "fatalities", "toll", "bodies"},
-    "injured": {"injured", "wounded", "hurt"},
-    "audience": {"user", "listener", "viewer", "participant", "attendee", "spectator", "audience", "listening",
-                 "tuned", "joined", "watching", "watched", "visitor"},
-    "followers": {"follower", "following", "followed"},
-    "minutes": {"minute"},
-    "hours": {"hour"},
-    "days": {"day"},
-    "people": {"people", "person", "resident", "refugee", "victim"},
-    "votes": {"vote", "voted", "account"},
-    "magnitude": {"magnitude"},
-}  # fmt: skip
-_SPECIFIC_UNITS = {"deaths", "injured", "audience", "followers", "delay (minutes)", "delay (hours)"}
-_DELAY = re.compile(r"\b(?:delay(?:ed|s)?|late|scheduled|postponed|wait(?:ed|ing)?|behind schedule)\b", re.I)
-_UNIT_OF = {w: c for c, ws in _UNIT_CLASSES.items() for w in ws}
-
-
-def _fold(w: str) -> str:
-    w = w.lower().strip(".,;:“”\"'’()")
-    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-        w = w[:-1]
-    return w
-
-
-@dataclass
-class Figure:
-    value: float
-    unit: str
-    label: str  # as written, with its hedge ("more than 40 minutes")
-    start: int  # sentence-relative
-    end: int
-
-
-_LINK = re.compile(r"\b(?:compared with(?: only)?|vs\.?|versus|and|or|to|while|not|than|from)\s*$")
-_HEDGE = re.compile(
-    r"(?:more than|over|about|around|nearly|almost|just over|at least|up to|only|some|roughly)\s+$", re.I
-)
-
-
-def figures(sentence: str) -> list[Figure]:
-    """Quantities with a recognisable kind (audience, minutes, deaths...) in one sentence.
-
-    >>> [(f.value, f.unit, f.label) for f in figures("Only 1.1 million were listening, not 60 million.")]
-    [(1100000.0, 'audience', 'Only 1.1 million'), (60000000.0, 'audience', '60 million')]
-    >>> [f.label for f in figures("But 120,000 people joined after a delay of over 15 minutes.")]
-    ['120,000 people', 'over 15 minutes']
-    >>> [(f.value, f.unit) for f in figures("It started more than 40 minutes late; five hundred people left.")]
-    [(40.0, 'delay (minutes)'), (500.0, 'people')]
-    >>> figures("In 2022 he bought it.")
-    []
-    """
-    out: list[Figure] = []
-    for m in _QTY.finditer(sentence):
-        raw = m.group("num")
-        scale = (m.group("scale") or "").lower()
-        word = raw.lower()
-        nxt = sentence[m.end() : m.end() + 1]
-        if nxt and nxt in "½¼¾":
-            continue  # "a 2½-minute video"
-        if word in _WORDNUM:
-            if not scale and not re.match(r"[\s-]+(?:hundred\s+)?[A-Za-z]+", sentence[m.end() :]):
-                continue  # "the strongest one," — a word number needs its noun or scale next to it
-            if word in ("a", "an") and not scale:
-                continue
-            value = float(_WORDNUM[word])
-        elif m.group("hundred"):
-            continue  # "100 hundred"?
-        else:
-            value = float(raw.replace(",", ""))
-            if not scale and not m.group("pct") and not m.group("pre") and 1900 <= value <= 2100 and "." not in raw:
-                continue  # a year
-        if m.group("hundred"):
-            value *= 100
-        value *= _SCALES.get(scale, 1.0)
-        before = sentence[max(0, m.start() - 30) : m.start()]
-        if re.search(rf"{_MONTH_RE}\s*$", before) or re.match(r"\s*(?:[ap]\.?m\b|:\d)", sentence[m.end() :]):
-            continue  # a date or a clock time
-        if re.match(r"-[A-Za-z]", sentence[m.end() : m.end() + 2]):
-            continue  # a compound adjective: "a two-hour conversation", "a 10-year-old"
-        if m.group("pre"):
-            unit = "money"
-        elif m.group("pct"):
-            unit = "percent"
-        else:
-            unit = _unit(sentence[m.end() :], before, sentence)
-            if not unit and out and _LINK.search(sentence[out[-1].end : m.start()]):
-                unit = out[-1].unit  # "88 million followers compared with only 7.5 million"
-            if not unit:
-                continue
-        h = _HEDGE.search(before)
-        start = m.start() - (len(before) - h.start()) if h else m.start()
-        end = m.end()
-        noun = re.match(r"\s+([A-Za-z]+)", sentence[end:])
-        if noun and _fold(noun.group(1)) in _UNIT_OF:
-            end += noun.end()  # "40 minutes", "120,000 people"
-        out.append(Figure(value, unit, sentence[start:end].strip(), start, end))
-    return out
-
-
-def _unit(after: str, before: str, sentence: str) -> str:
-    """The kind of a figure: the nearest counted noun after it, else a cue word just before it."""
-    after = re.split(r"[\d;:!?]|\.\s", after, maxsplit=1)[0]  # stop at the next number or clause
-    before = re.split(r"[\d;:!?]|\.\s", before)[-1]  # and at the previous one
-    order = list(_UNIT_CLASSES)
-    kinds = []
-    for words in (re.findall(r"[A-Za-z’']+", after)[:4], re.findall(r"[A-Za-z’']+", before)[-3:]):
-        found = [_UNIT_OF[w] for w in map(_fold, words) if w in _UNIT_OF]
-        kinds.append(min(found, key=order.index) if found else "")
-    c = kinds[0] or kinds[1]
-    if c == "people" and kinds[1] in ("deaths", "injured", "audience"):
-        c = kinds[1]  # "killing as many as 200,000 people"
-    if c in ("minutes", "hours") and _DELAY.search(sentence):
-        return f"delay ({c})"
-    return c
-
-
 def conflicts(an: Analysis, limit: int = MAX_CONFLICTS) -> list[dict]:
     """Figures of one kind that differ between articles, grouped by what they describe."""
     ev = an.event
@@ -848,7 +497,7 @@ def conflicts(an: Analysis, limit: int = MAX_CONFLICTS) -> list[dict]:
     mentions: list[tuple[int, Figure]] = []  # (sentence index, figure)
     for i, s in enumerate(an.sents):
         when, _, _ = resolve_time(s.text, refs[s.k])
-        if when and span and not _near(when, span[0], span[-1]):
+        if when and span and not in_period(when, span[0], span[-1]):
             continue  # a figure about another time (an earlier launch, a past poll)
         for f in figures(s.text):
             mentions.append((i, f))
@@ -857,7 +506,7 @@ def conflicts(an: Analysis, limit: int = MAX_CONFLICTS) -> list[dict]:
         ms = [(i, f) for i, f in mentions if f.unit == unit]
         # Group mentions of one kind whose sentences speak of the same thing: a mention
         # joins the group its sentence is closest to on average (or its own sentence's group).
-        need = CONTEXT_SIM if unit in _SPECIFIC_UNITS else CONTEXT_SIM_GENERIC
+        need = CONTEXT_SIM if unit in SPECIFIC_UNITS else CONTEXT_SIM_GENERIC
         groups: list[list[tuple[int, Figure]]] = []
         for i, f in ms:
             best, best_sim = None, need
@@ -867,7 +516,7 @@ def conflicts(an: Analysis, limit: int = MAX_CONFLICTS) -> list[dict]:
                     break
                 sims = [an.sim[i, j] for j, _ in g]
                 # Specific kinds: close on average; generic kinds: close to every member.
-                score = float(np.mean(sims)) if unit in _SPECIFIC_UNITS else float(np.min(sims))
+                score = float(np.mean(sims)) if unit in SPECIFIC_UNITS else float(np.min(sims))
                 if score >= best_sim:
                     best, best_sim = g, score
             if best is None:
@@ -882,26 +531,6 @@ def conflicts(an: Analysis, limit: int = MAX_CONFLICTS) -> list[dict]:
     return results[:limit]
 
 
-def _near(when: str, first: str, last: str, days: int = 31) -> bool:
-    lo = date.fromisoformat(first) - timedelta(days=days)
-    hi = date.fromisoformat(last) + timedelta(days=days)
-    full = when + "-01-01"[len(when) - 4 :] if len(when) < 10 else when
-    try:
-        d = date.fromisoformat(full)
-    except ValueError:
-        return True
-    if len(when) == 7:  # a month: any overlap
-        end = (d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        return not (end < lo or d > hi)
-    if len(when) == 4:
-        return lo.year <= d.year <= hi.year
-    return lo <= d <= hi
-
-
-def _same(a: float, b: float) -> bool:
-    return abs(a - b) <= 0.02 * max(abs(a), abs(b))
-
-
 def _conflict(an: Analysis, unit: str, group: list[tuple[int, Figure]]) -> dict | None:
     by_art: dict[int, list[float]] = {}
     for i, f in group:
@@ -913,10 +542,10 @@ def _conflict(an: Analysis, unit: str, group: list[tuple[int, Figure]]) -> dict 
     arts = sorted(by_art)
 
     def has(k: int, v: float) -> bool:
-        return any(_same(v, x) for x in by_art[k])
+        return any(same_value(v, x) for x in by_art[k])
 
     disputed = any(
-        not has(b, va) and not has(a, vb) and not _same(va, vb)
+        not has(b, va) and not has(a, vb) and not same_value(va, vb)
         for ai, a in enumerate(arts)
         for b in arts[ai + 1 :]
         for va in by_art[a]
@@ -929,7 +558,7 @@ def _conflict(an: Analysis, unit: str, group: list[tuple[int, Figure]]) -> dict 
         s = an.sents[i]
         cite = _cite(an.event, s.k, s.start, s.end)
         for side in sides:
-            if _same(side["value"], f.value):
+            if same_value(side["value"], f.value):
                 if all(c["n"] != cite.n or c["start"] != cite.start for c in side["citations"]):
                     side["citations"].append(cite.to_json())
                 break
@@ -958,45 +587,14 @@ def _passages(an: Analysis, idx: list[int]) -> list[Passage]:
     return out
 
 
-_PREAMBLE = re.compile(
-    r"^\s*(?:here is\s+)?(?:the\s+|an?\s+)?(?:one-sentence\s+|opening\s+|short\s+)?"
-    r"(?:lede|summary|sentence|opening)(?:\s+is)?\s*:\s*",
-    re.I,
-)
-
-
-def clean_lede(raw: str) -> str:
-    r"""The model's reply without a preamble, wrapping quotes or a second paragraph.
-
-    >>> clean_lede('The one-sentence lede is: "Musk interviewed Trump [1]."')
-    'Musk interviewed Trump [1].'
-    >>> clean_lede("Opening sentence: It began late [2].\n\nNote: more.")
-    'It began late [2].'
-    >>> clean_lede('[1] (The Post) "It began late." more')
-    ''
-    >>> clean_lede('[3] (The Post) "It began 40 minutes late."')
-    'It began 40 minutes late. [3]'
-    >>> clean_lede("Musk interviewed Trump on X as more than a")
-    ''
-    """
-    text = next((line for line in raw.strip().split("\n") if re.search(r"[A-Za-z]", line)), "")
-    text = _PREAMBLE.sub("", text).strip()
-    echo = re.match(r"^\[(\d+)\]\s*(?:\([^)]*\)\s*)?", text)  # the model repeated a passage line
-    if echo:
-        text = text[echo.end() :].strip() + f" [{echo.group(1)}]"
-    if len(text) > 2 and text[0] in '"“' and text.rstrip()[-1] in '"”':
-        text = text[1:-1].strip()
-    elif len(text) > 2 and text[0] in '"“':
-        m = re.match(r"^[\"“](.+?)[\"”]\s*((?:\[\d+\]\s*)*)\.?$", text)
-        if m:
-            text = m.group(1).strip() + (" " + m.group(2).strip() if m.group(2) else "")
-    if not re.search(r"[.!?…][\"'”’)]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*\s*[.!?]?$", text):
-        return ""  # cut off by the token limit: not a sentence
-    return text
-
-
 def lede(an: Analysis, facts: list[Item], llm, prompts_dir: Path) -> tuple[Item, str, dict]:
-    """A one-sentence lede from the model, verified; else the most central sentence verbatim."""
+    """A one-sentence lede from the model, verified; else the most central sentence verbatim.
+
+    Modes: "generated" (the model's own wording, every sentence supported by the
+    passages it cites), "copied" (the model repeated a passage), "extractive" (no
+    model, or nothing survived verification: the top-ranked sentence that is not a
+    quotation, i.e. the most central one among those most outlets report).
+    """
     from rag.evidence import format_passages
     from rag.prompts import render
     from rag.verify import verify
@@ -1007,7 +605,7 @@ def lede(an: Analysis, facts: list[Item], llm, prompts_dir: Path) -> tuple[Item,
     for i in top:
         if not any(an.sim[i, j] >= REDUNDANT_SIM for j in seen) and an.sents[i].words <= 40:
             seen.append(i)
-        if len(seen) == 3:
+        if len(seen) == LEDE_PASSAGES:
             break
     passages = _passages(an, seen)
     if llm is not None and passages:
@@ -1023,8 +621,8 @@ def lede(an: Analysis, facts: list[Item], llm, prompts_dir: Path) -> tuple[Item,
         info["llm_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         info["llm_raw"] = raw
         checked = verify(clean_lede(raw), passages)
-        kept = checked.kept
-        info["dropped"] = [s.text for s in checked.dropped]
+        kept = [s for s in checked.kept if not META.match(s.text)]  # "It discusses...", "The passage..."
+        info["dropped"] = [s.text for s in checked.sentences if s not in kept]
         if kept:
             by_n = {p.n: p for p in passages}
             cites: list[Citation] = []
@@ -1034,9 +632,11 @@ def lede(an: Analysis, facts: list[Item], llm, prompts_dir: Path) -> tuple[Item,
                     k = next(k for k, a in enumerate(an.event.articles) if a.id == p.article_id)
                     if all(c.n != k + 1 or c.start != p.start for c in cites):
                         cites.append(_cite(an.event, k, p.start, p.end))
-            return Item(" ".join(s.text for s in kept), cites), "generated", info
-    quoted = [_quoted_share(s.text) for s in an.sents]
-    best = max(range(len(an.sents)), key=lambda i: (an.sents[i].words >= 12 and quoted[i] < 0.3, an.centrality[i]))
+            text = " ".join(s.text for s in kept)
+            copied = any(normalise(text) == normalise(p.text) for p in passages)
+            return Item(text, cites), "copied" if copied else "generated", info
+    ok = [i for i, s in enumerate(an.sents) if 12 <= s.words <= 45 and _quoted_share(s.text) < 0.3]
+    best = max(ok or range(len(an.sents)), key=lambda i: an.importance[i])
     s = an.sents[best]
     return Item(" ".join(s.text.split()), [_cite(an.event, s.k, s.start, s.end)]), "extractive", info
 
@@ -1110,7 +710,8 @@ def brief_event(event: Event, embedder, llm=None, words: int = 250, prompts_dir:
         "total_ms": round((t3 - t0) * 1000, 1),
         **{k: v for k, v in info.items() if k in ("llm_error",)},
     }
-    return Briefing(event, event.title, ld, mode, facts, tl, qs, cf, text, items, words, timings)
+    check = {"model_reply": info.get("llm_raw", ""), "dropped": info.get("dropped", [])} if llm is not None else {}
+    return Briefing(event, event.title, ld, mode, facts, tl, qs, cf, text, items, words, timings, check)
 
 
 def build_briefings(rag, event_id: str | None = None, words: int = 250, use_llm: bool = True) -> list[Briefing]:
@@ -1124,12 +725,12 @@ def build_briefings(rag, event_id: str | None = None, words: int = 250, use_llm:
     events = find_events(rag)
     if event_id:
         events = [get_event(events, event_id)]
-    llm = None
+    llm, llm_error = None, ""
     if use_llm:
         try:
             llm = rag.llm
-        except RagError:
-            llm = None  # no model: extractive ledes (the timings say so)
+        except RagError as exc:
+            llm_error = str(exc)  # no model: extractive ledes, and the briefing says why
     out = []
     for ev in events:
         key = (str(rag.settings.data_dir), rag.settings.chroma_url, ev.id, words, getattr(llm, "name", None))
@@ -1137,123 +738,10 @@ def build_briefings(rag, event_id: str | None = None, words: int = 250, use_llm:
             if len(_CACHE) > 64:
                 _CACHE.clear()
             _CACHE[key] = brief_event(ev, rag.embedder, llm, words, rag.settings.prompts_dir)
+            if llm_error:
+                _CACHE[key].lede_check["model_error"] = llm_error
         out.append(_CACHE[key])
     return out
-
-
-# -- rendering --------------------------------------------------------------------
-def _marks(cites: list[Citation] | list[dict]) -> str:
-    ns = sorted({c["n"] if isinstance(c, dict) else c.n for c in cites})
-    return "".join(f"[{n}]" for n in ns)
-
-
-def to_markdown(b: Briefing) -> str:
-    """One briefing as Markdown; ``[n]`` marks refer to the numbered sources at the end."""
-    cov = b.coverage()
-    lines = [f"# {b.headline}", "", f"{b.lede.text} {_marks(b.lede.citations)}", ""]
-    outlets = ", ".join(cov["outlets"]) or "no outlet named"
-    if cov["articles_without_outlet"]:
-        outlets += f" (+{cov['articles_without_outlet']} without an outlet)"
-    dates = cov["first_date"] if cov["first_date"] == cov["last_date"] else f"{cov['first_date']} to {cov['last_date']}"
-    lines += [f"**Coverage:** {cov['n_articles']} articles; {outlets}; {dates or 'no dates'}. Event `{b.id}`.", ""]
-    lines += ["## Summary", "", b.summary, ""]
-    lines += ["## Key facts", ""] + [f"- {it.text} {_marks(it.citations)}" for it in b.bullets] + [""]
-    if b.timeline:
-        lines += ["## Timeline", ""]
-        for it in b.timeline:
-            when = it.extra["date"] + (f" {it.extra['time']}" if it.extra.get("time") else "")
-            lines.append(f"- **{when}** {it.text} {_marks(it.citations)}")
-        lines.append("")
-    if b.quotes:
-        lines += ["## Who said what", ""]
-        lines += [f"- **{q.extra['speaker']}**: “{q.extra['quote']}” {_marks(q.citations)}" for q in b.quotes]
-        lines.append("")
-    if b.conflicts:
-        lines += ["## Where the outlets disagree", ""]
-        for c in b.conflicts:
-            lines.append(f"- **{c['measure']}**:")
-            for sd in c["sides"]:
-                lines.append(f"  - {sd['label']}: “{sd['text']}” {_marks(sd['citations'])}")
-        lines.append("")
-    lines += ["## Sources", ""]
-    for a in b.articles_json():
-        meta = ", ".join(x for x in (a["outlet"], a["published"] or a["date"], a["file"]) if x)
-        lines.append(f"{a['n']}. {a['title'] or '(no headline)'} ({meta})")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-_CSS = """
-.briefing{font-family:system-ui,sans-serif;max-width:60rem;line-height:1.45}
-.briefing .cite{font-size:.8em;vertical-align:super;cursor:help;color:#2456a6;text-decoration:none}
-.briefing details{margin:.2rem 0 .6rem 1rem;font-size:.9em;color:#333}
-.briefing blockquote{margin:.3rem 0;padding-left:.6rem;border-left:3px solid #ccc}
-.briefing .meta{color:#555;font-size:.9em}
-"""
-
-
-def _html_cites(cites: list[Citation] | list[dict]) -> str:
-    rows = [c if isinstance(c, dict) else c.to_json() for c in cites]
-    marks = "".join(
-        f'<a class="cite" href="#src-{c["n"]}" title="{html.escape(c["quote"])}">[{c["n"]}]</a>' for c in rows
-    )
-    quotes = "".join(
-        f'<blockquote data-article="{html.escape(c["article_id"])}" data-start="{c["start"]}" data-end="{c["end"]}">'
-        f"{html.escape(c['quote'])} <span class=meta>— {html.escape(c['outlet'] or c['file'])}</span></blockquote>"
-        for c in rows
-    )
-    return f"{marks}<details><summary>sources</summary>{quotes}</details>"
-
-
-def to_html(b: Briefing) -> str:
-    """One briefing as an HTML fragment (escaped; each citation's quote in a <details>)."""
-    e = html.escape
-    cov = b.coverage()
-    parts = [f'<div class="briefing" id="{e(b.id)}"><style>{_CSS}</style>', f"<h2>{e(b.headline)}</h2>"]
-    parts.append(f"<p><strong>{e(b.lede.text)}</strong> {_html_cites(b.lede.citations)}</p>")
-    outlets = ", ".join(cov["outlets"]) or "no outlet named"
-    parts.append(
-        f'<p class="meta">{cov["n_articles"]} articles · {e(outlets)} · '
-        f"{e(cov['first_date'])}{' to ' + e(cov['last_date']) if cov['last_date'] != cov['first_date'] else ''}"
-        f" · event {e(b.id)}</p>"
-    )
-    parts.append(f"<h3>Summary</h3><p>{e(b.summary)}</p>")
-    parts.append("<h3>Key facts</h3><ul>")
-    parts += [f"<li>{e(it.text)} {_html_cites(it.citations)}</li>" for it in b.bullets]
-    parts.append("</ul>")
-    if b.timeline:
-        parts.append("<h3>Timeline</h3><ul>")
-        for it in b.timeline:
-            when = it.extra["date"] + (f" {it.extra['time']}" if it.extra.get("time") else "")
-            parts.append(f"<li><strong>{e(when)}</strong> {e(it.text)} {_html_cites(it.citations)}</li>")
-        parts.append("</ul>")
-    if b.quotes:
-        parts.append("<h3>Who said what</h3><ul>")
-        for q in b.quotes:
-            parts.append(
-                f"<li><strong>{e(q.extra['speaker'])}</strong>: “{e(q.extra['quote'])}” {_html_cites(q.citations)}</li>"
-            )
-        parts.append("</ul>")
-    if b.conflicts:
-        parts.append("<h3>Where the outlets disagree</h3><ul>")
-        for c in b.conflicts:
-            sides = "".join(
-                f"<li>{e(sd['label'])}: “{e(sd['text'])}” {_html_cites(sd['citations'])}</li>" for sd in c["sides"]
-            )
-            parts.append(f"<li><strong>{e(c['measure'])}</strong><ul>{sides}</ul></li>")
-        parts.append("</ul>")
-    parts.append("<h3>Sources</h3><ol>")
-    for a in b.articles_json():
-        meta = ", ".join(x for x in (a["outlet"], a["published"] or a["date"], a["file"]) if x)
-        parts.append(
-            f'<li id="src-{a["n"]}">{e(a["title"] or "(no headline)")} <span class=meta>({e(meta)})</span></li>'
-        )
-    parts.append("</ol></div>")
-    return "\n".join(parts)
-
-
-def to_html_page(briefings: list[Briefing]) -> str:
-    body = "\n<hr>\n".join(to_html(b) for b in briefings)
-    return f'<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>Briefings</title>\n<body>\n{body}\n</body></html>\n'
 
 
 # -- command line -----------------------------------------------------------------

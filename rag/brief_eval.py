@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import sys
 import tempfile
@@ -265,6 +266,9 @@ def _run_multiling(settings: Settings, words: int, corpus: Path, use_llm: bool, 
                 "topic_articles_in_event": counts[eid],
                 "summary_words": len(b.summary.split()),
                 "lede_mode": b.lede_mode,
+                "sentences": b.timings.get("sentences", 0),
+                "embed_s": round(b.timings.get("embed_ms", 0) / 1000, 1),
+                "lede_s": round(b.timings.get("lede_ms", 0) / 1000, 1),
                 "references": len(refs),
                 **scores,
             }
@@ -294,7 +298,10 @@ def _run_multiling(settings: Settings, words: int, corpus: Path, use_llm: bool, 
             "ingest": round(t_ingest, 1),
             "group": round(t_group, 1),
             "brief_all_events": round(t_brief, 1),
+            "embed_sentences": round(sum(p["embed_s"] for p in per_topic), 1),
+            "ledes": round(sum(p["lede_s"] for p in per_topic), 1),
         },
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # other work on the machine slows the timings
         "data_dir": str(settings.data_dir),
     }
 
@@ -363,7 +370,9 @@ def to_markdown(seeds: dict | None, multiling: dict | None) -> str:
             f"Citation validity: {cv['valid']}/{cv['citations']} = {cv['rate']:.4f}. "
             f"Time on this machine: ingest {s['ingest']} s, grouping {s['group']} s, "
             f"briefing all {multiling['events']} events {s['brief_all_events']} s "
-            f"({'with' if multiling['llm'] else 'without'} the model's ledes).",
+            f"({'with' if multiling['llm'] else 'without'} the model's ledes; embedding the sentences "
+            f"{s.get('embed_sentences', '?')} s, ledes {s.get('ledes', '?')} s); "
+            f"load average at the end {multiling.get('load_average', ['?'])[0]} on {os.cpu_count()} cores.",
             "",
             f"_{multiling['attribution']}._",
             "",

@@ -264,9 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("serve", parents=[common, model], help="the chat page (Gradio) on this machine")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=7860)
-    s.add_argument("--auth", help="user:pass (required when --host is not loopback; $RAG_AUTH)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    s.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    s.add_argument("--auth", help="user:password (required when --host is not loopback; $RAG_AUTH)")
     s.add_argument("--no-ingest", action="store_true", help="do not ingest seeds/ into an empty index")
     s.set_defaults(func=cmd_serve)
 

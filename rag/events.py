@@ -14,9 +14,11 @@ Articles are merged by average-linkage agglomerative clustering; two groups merg
 only while their average similarity is at least ``MIN_LINK`` and at least
 ``COHESION_SHARE`` of the similarity inside the tighter group (so the stopping
 point adapts to how alike the articles of one story are in a given collection).
-The number of events follows from the data. The article centroid vectors (MiniLM) are used
-for an event's title and centre, not for the grouping: on MultiLing 2011 every
-mix with the embeddings separated close events worse than the lexical signals.
+The number of events follows from the data. The article centroid vectors (MiniLM)
+are deliberately not used: on MultiLing 2011 every mix of them with the lexical
+signals (weights 0.05-0.5) separated the close events worse than the lexical
+signals alone (B-cubed F1 0.93-0.95 against 0.98-0.99 with a plain threshold).
+An event's title is the headline of its most central member (lexical similarity).
 
 Event ids hash the sorted ids of the member articles (article ids are content
 hashes), so the same articles always give the same event id.

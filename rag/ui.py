@@ -148,8 +148,8 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def theme():
-
+def theme() -> gr.themes.Base:
+    """The Default theme with system fonts only (no web fonts to fetch)."""
     return gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=SYSTEM_FONTS, font_mono=MONO_FONTS)
 
 
@@ -159,7 +159,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def start(rag, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None, quiet: bool = True):
+def start(
+    rag, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None, quiet: bool = True
+) -> tuple[gr.Blocks, str]:
     """Build the app and launch it without blocking; returns (demo, local url)."""
     if not is_loopback(host) and auth is None:
         raise RagError(f"refusing to serve on {host} without a password: add --auth user:password (or set RAG_AUTH)")
@@ -185,7 +187,10 @@ def start(rag, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] 
             head=CITE_JS,
         )
     except OSError as exc:
-        raise RagError(f"cannot listen on {host}:{port}: {exc}; pick another port with --port") from None
+        log.debug("launch failed: %s", exc)
+        raise RagError(
+            f"cannot listen on {host}:{port} (is something else using it?): pick another with --port"
+        ) from None
     return demo, url
 
 
@@ -227,15 +232,25 @@ def _articles(rag, ids: list[str]) -> dict:
     return out
 
 
-def _chat_callbacks(rag) -> tuple[_Cb, _Cb, _Cb]:
+BUSY = "Still answering the last question: wait for it, or press Clear."
+EMPTY = "Type a question first."
 
+
+def _chat_callbacks(rag) -> tuple[_Cb, _Cb, _Cb, _Cb]:
     def post(question: str, turns: list[um.Turn]):
+        """Show the question at once (no queue). A refusal leaves everything as it was and says why."""
         q = (question or "").strip()
-        if not q:
-            raise gr.Error("Type a question first.", print_exception=False)
+        refusal = EMPTY if not q else BUSY if turns and turns[-1].status == "pending" else ""
+        if refusal:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), refusal
         turns = list(turns or [])
         turns.append(um.Turn(turn=len(turns) + 1, question=q))
-        return um.chat_messages(turns), "", turns, um.sources_panel_html(turns)
+        return um.chat_messages(turns), "", turns, um.sources_panel_html(turns), ""
+
+    def gate(refusal: str) -> None:
+        """Stops the chain with a notice (an event without outputs: nothing else is marked as failed)."""
+        if refusal:
+            raise gr.Error(refusal, duration=4, print_exception=False, title="Not asked")
 
     def answer(turns: list[um.Turn]) -> Iterator[tuple]:
         if not turns or turns[-1].status != "pending":
@@ -266,7 +281,7 @@ def _chat_callbacks(rag) -> tuple[_Cb, _Cb, _Cb]:
     def clear():
         return [], "", [], um.sources_panel_html([])
 
-    return post, answer, clear
+    return post, gate, answer, clear
 
 
 def _ask_api(rag) -> _Cb:
@@ -283,10 +298,9 @@ def _ask_api(rag) -> _Cb:
 
 # -- tabs ---------------------------------------------------------------------------
 def _chat_tab(rag, sources: list[dict]) -> None:
-
     from rag.cli import SEEDS
 
-    post, answer, clear = _chat_callbacks(rag)
+    post, gate, answer, clear = _chat_callbacks(rag)
     seed_files = {p.name for p in SEEDS.glob("*") if p.is_file()}
     examples = um.example_questions(sources, seed_files)
     turns = gr.State([])
@@ -329,30 +343,47 @@ def _chat_tab(rag, sources: list[dict]) -> None:
         with gr.Column(scale=2, min_width=320):
             panel = gr.HTML(um.sources_panel_html([]), elem_id="sources", js_on_load=None)
 
-    def chain(event) -> None:
-        event(post, [box, turns], [chatbot, box, turns, panel], queue=False, api_visibility="private").success(
-            answer,
-            [turns],
-            [chatbot, panel, turns],
-            concurrency_limit=1,
-            concurrency_id="model",
-            show_progress="minimal",
-            api_visibility="private",
-        )
+    refusal = gr.State("")
 
-    chain(box.submit)
-    chain(send.click)
+    def chain(event) -> Any:
+        return (
+            event(
+                post,
+                [box, turns],
+                [chatbot, box, turns, panel, refusal],
+                queue=False,
+                show_progress="hidden",
+                api_visibility="private",
+            )
+            # Queued (Gradio shows errors of queued events only), never waiting for the model.
+            .success(gate, [refusal], None, concurrency_limit=None, show_progress="hidden", api_visibility="private")
+            .success(
+                answer,
+                [turns],
+                [chatbot, panel, turns],
+                concurrency_limit=1,
+                concurrency_id="model",
+                show_progress="minimal",
+                api_visibility="private",
+            )
+        )
 
     def pick_example(evt: gr.SelectData) -> str:
         return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
 
-    chain(chatbot.example_select(pick_example, None, [box], queue=False, api_visibility="private").success)
-    clear_btn.click(clear, None, [chatbot, box, turns, panel], queue=False, api_visibility="private")
-    chatbot.clear(clear, None, [chatbot, box, turns, panel], queue=False, api_visibility="private")
+    running = [
+        chain(box.submit),
+        chain(send.click),
+        chain(chatbot.example_select(pick_example, None, [box], queue=False, api_visibility="private").success),
+    ]
+    # Clearing stops an answer still being written, so it cannot come back afterwards.
+    for trigger in (clear_btn.click, chatbot.clear):
+        trigger(clear, None, [chatbot, box, turns, panel], cancels=running, queue=False, api_visibility="private")
 
     # For API clients (gradio_client): the chat as the page runs it (same state, same callbacks) ...
     def chat_api(question: str, state: list) -> Iterator[tuple]:
-        messages, _, state, panel_html = post(question, state)
+        messages, _, state, panel_html, why = post(question, state)
+        gate(why)
         yield messages, panel_html, state
         yield from answer(state)
 
@@ -367,7 +398,6 @@ def _chat_tab(rag, sources: list[dict]) -> None:
 
 
 def _library_tab(rag, sources: list[dict]) -> tuple[Callable[[], tuple], tuple]:
-
     summary = gr.Markdown(um.library_summary(sources), elem_id="library-summary")
     table = gr.Dataframe(
         value=um.library_rows(sources),
@@ -457,7 +487,6 @@ def _latest_eval_report() -> dict | None:
 
 
 def _evals_tab(report: dict) -> None:
-
     metrics = um.metrics_markdown(report.get("metrics") or {})
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):

@@ -17,7 +17,7 @@ from rag.text import normalise, numbers, sentence_spans
 from rag.types import Passage
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-MIN_OVERLAP = 0.6  # share of a sentence's content words found in its passages
+MIN_OVERLAP = 0.8  # share of a sentence's content words found in its passages
 
 _NAME = re.compile(r"(?<![\w'’])([A-Z][a-zA-Z’'-]+)")
 _NOT_NAMES = {

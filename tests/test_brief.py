@@ -11,17 +11,8 @@ import numpy as np
 import pytest
 from conftest import mock_rag
 
-from rag.brief import (
-    Briefing,
-    brief_event,
-    build_briefings,
-    clean_lede,
-    figures,
-    find_quotes,
-    resolve_time,
-    to_html,
-    to_markdown,
-)
+from rag.brief import Briefing, brief_event, build_briefings, to_html, to_markdown
+from rag.brief_text import clean_lede, figures, find_quotes, resolve_time
 from rag.errors import RagError
 from rag.events import group_articles
 from rag.llm import MockModel
@@ -199,6 +190,7 @@ def test_lede_from_the_model_is_verified():
     b = brief_event(event, HashEmbedder(), llm=good, words=60)
     assert b.lede_mode == "generated"
     assert b.lede.text == "Musk blamed a massive cyberattack for the delay."
+    assert b.to_json()["lede"]["model_reply"] == "Musk blamed a massive cyberattack for the delay [1]."
     _all_quotes_verbatim(b, by_id)
     # The prompt carries the passages as data.
     prompt = good.calls[0][-1]["content"]
@@ -206,9 +198,26 @@ def test_lede_from_the_model_is_verified():
     bad = MockModel(["The stream drew 60 million listeners and broke every record [1]."])
     b = brief_event(event, HashEmbedder(), llm=bad, words=60)
     assert b.lede_mode == "extractive"  # unsupported figure: dropped, fall back to a sentence
+    assert b.to_json()["lede"]["dropped"] == ["The stream drew 60 million listeners and broke every record."]
     assert b.lede.text in {s.text for s in b.summary_items} | {
         " ".join(by_id[c.article_id].text[c.start : c.end].split()) for c in b.lede.citations
     }
+
+
+def test_lede_copied_from_a_passage_is_labelled_so():
+    event, by_id = _small_event()
+
+    def echo(messages):  # repeat passage [1] as the 135M model often does
+        line = next(x for x in messages[-1]["content"].splitlines() if x.startswith("[1]"))
+        return line + "\n[2] more"
+
+    b = brief_event(event, HashEmbedder(), llm=MockModel(echo), words=60)
+    assert b.lede_mode == "copied"
+    (c,) = b.lede.citations
+    assert " ".join(c.quote.split()) == b.lede.text
+    _all_quotes_verbatim(b, by_id)
+    meta = MockModel(["The passage reports that Musk blamed a massive cyberattack for the delay [1]."])
+    assert brief_event(event, HashEmbedder(), llm=meta, words=60).lede_mode == "extractive"
 
 
 def test_renderings_escape_and_cite():
@@ -231,7 +240,8 @@ def test_words_must_be_positive():
 
 
 # -- the seeds, real embedder (and the real GGUF where marked) ----------------------
-# Measured on the seeds (5 articles) with this version: 23-24 of the 31 gold facts.
+# Measured on the seeds with this version and the bundled GGUF: 19 of the 31 gold facts
+# (0.613); without the model the same 19. The floor sits just under the measurement.
 SEEDS_COVERAGE_FLOOR = 0.6
 
 
@@ -260,7 +270,7 @@ def test_seed_briefing_with_the_real_model(seeded_rag):
     for q in b.quotes:
         assert any(q.extra["quote"][:40] in c.quote for c in q.citations)
     assert [t.extra["date"] for t in b.timeline] == sorted(t.extra["date"] for t in b.timeline)
-    assert b.lede.citations and b.lede_mode in ("generated", "extractive")
+    assert b.lede.citations and b.lede_mode in ("generated", "copied", "extractive")
 
 
 @pytest.mark.slow
@@ -291,6 +301,12 @@ def test_cli_json_markdown_and_errors(seeded_dir, tmp_path, capsys):
     out = tmp_path / "brief.md"
     assert main(["brief", "--data-dir", d, "--no-llm", "--event", ev["id"], "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8").startswith("# ")
+    page = tmp_path / "brief.html"
+    assert main(["brief", "--data-dir", d, "--no-llm", "--format", "html", "--out", str(page)]) == 0
+    html_text = page.read_text(encoding="utf-8")
+    assert html_text.startswith("<!doctype html>") and f'id="{ev["id"]}"' in html_text
+    assert main(["brief", "--data-dir", d, "--no-llm", "--out", str(tmp_path / "no" / "such" / "dir.md")]) == 1
+    assert "does not exist" in capsys.readouterr().err
 
     assert main(["brief", "--data-dir", d, "--no-llm", "--event", "ev-nope"]) == 1
     err = capsys.readouterr().err

@@ -73,6 +73,10 @@ def test_ask_click_a_citation_and_see_the_highlighted_passage(app_url):
             expect(box).to_be_visible(timeout=60_000)
             expect(page.locator("#sources")).to_contain_text("Every sentence of an answer links")
 
+            page.locator("#ask").click()  # nothing typed: a notice, nothing asked
+            expect(page.get_by_text("Type a question first.")).to_be_visible(timeout=30_000)
+            assert page.locator("#chat .message").count() == 0
+
             box.fill(QUESTION)
             box.press("Enter")
             expect(page.locator("#chat")).to_contain_text(QUESTION, timeout=30_000)  # posted at once

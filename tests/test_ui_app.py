@@ -60,10 +60,50 @@ def test_loopback_and_auth_parsing():
     assert parse_auth(None) is None
 
 
+@pytest.mark.slow  # opens a Chroma index
+def test_busy_port_is_one_line_error(tmp_path):
+    import socket
+
+    from rag.errors import RagError
+    from rag.ui import start
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(RagError, match=rf"cannot listen on 127.0.0.1:{port} .*pick another with --port$"):
+            start(Rag(Settings(data_dir=tmp_path / "data")), "127.0.0.1", port)
+
+
+def test_chat_refuses_empty_and_overlapping_questions_without_touching_the_chat():
+    import gradio as gr
+
+    from rag import ui
+    from rag.ui_messages import Turn
+
+    post, gate, _, clear = ui._chat_callbacks(rag=None)  # posting never reaches the Rag API
+    assert post("   ", [])[4] == ui.EMPTY
+    busy = [Turn(turn=1, question="first?")]
+    out = post("second?", busy)
+    assert out[4] == ui.BUSY
+    assert all(isinstance(x, type(gr.skip())) for x in out[:4])  # box keeps its text, chat unchanged
+    assert busy == [Turn(turn=1, question="first?")]
+    with pytest.raises(gr.Error, match="Still answering"):
+        gate(out[4])
+    messages, box, turns, panel, refusal = post("  Who spoke?  ", [])
+    assert (box, refusal) == ("", "")
+    assert [t.question for t in turns] == ["Who spoke?"] and turns[0].status == "pending"
+    assert messages == [{"role": "user", "content": "Who spoke?"}]
+    assert "Searching the articles" in panel
+    gate(refusal)  # passes
+    assert clear()[2] == []
+
+
 def _tabs(demo) -> list[str]:
     return [c["props"].get("label") for c in demo.config["components"] if c["type"] == "tabitem"]
 
 
+@pytest.mark.slow  # opens a Chroma index
 def test_evals_tab_only_when_a_report_exists(tmp_path, monkeypatch):
     import importlib.util
 
