@@ -73,7 +73,9 @@ _NAME_Q = re.compile(
 )
 
 
-def answerable(question: str, cands: list[ev.Candidate], chosen: list[ev.Candidate], vocab: set[str]) -> tuple[bool, str]:
+def answerable(
+    question: str, cands: list[ev.Candidate], chosen: list[ev.Candidate], vocab: set[str]
+) -> tuple[bool, str]:
     """Does the evidence plausibly answer the question? Returns (yes, reason).
 
     Rules, each tuned on the gold set (see `rag eval`): the best sentence must be
@@ -124,8 +126,8 @@ def tidy_sentence(sent: str) -> str:
     """
     s = _LEAD_IN.sub("", sent.strip())
     s = _SOURCE_TAG.sub("", s).strip()
-    if len(s) > 2 and s[0] in "\"“" and s.count(s[0]) + s.count("”") >= 2 and s[-1] in "\"”.":
-        inner = s[1:].rstrip(".").rstrip("\"”")
+    if len(s) > 2 and s[0] in '"“' and s.count(s[0]) + s.count("”") >= 2 and s[-1] in '"”.':
+        inner = s[1:].rstrip(".").rstrip('"”')
         if '"' not in inner and "“" not in inner and "”" not in inner:
             s = inner if inner.endswith((".", "!", "?")) else inner + "."
     return s.strip()

@@ -21,6 +21,16 @@ from rag.settings import Settings
 from rag.types import Answer, Article, Hit
 
 
+class _LazyEmbedder:
+    """Loads the embedder on the first call to ``embed``."""
+
+    def __init__(self, rag: Rag) -> None:
+        self._rag = rag
+
+    def embed(self, texts: list[str]):
+        return self._rag.embedder.embed(texts)
+
+
 class Rag:
     """Lazily loads the embedder, the index and the model on first use."""
 
@@ -63,7 +73,8 @@ class Rag:
     def ingest(self, paths: list[str | Path], sync: bool = True, show_progress: bool = False) -> IngestReport:
         return ingest_paths(
             self.store,
-            self.embedder,
+            _LazyEmbedder(self),  # unchanged files need no model: don't load it
+
             [Path(p) for p in paths],
             sync=sync,
             max_file_mb=self.settings.max_file_mb,

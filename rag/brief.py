@@ -21,6 +21,7 @@ article's number in the briefing's article list.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -101,7 +102,7 @@ class Briefing:
     event: Event
     headline: str
     lede: Item
-    lede_mode: str  # "generated" | "extractive"
+    lede_mode: str  # "generated" | "copied" | "extractive" (see lede())
     bullets: list[Item]
     timeline: list[Item]
     quotes: list[Item]
@@ -204,7 +205,7 @@ def article_sentences(text: str, title: str, k: int) -> list[Sentence]:
     spans = sentence_spans(text)
     body: list[tuple[int, int]] = []
     for s, e in spans:
-        li = text.count("\n", 0, s)
+        li = bisect.bisect_right(line_start, s) - 1
         line = lines[li]
         if is_boilerplate(line) or (li == 0 and title and line.strip() == title.strip()):
             continue

@@ -112,6 +112,7 @@ def run_brief_eval(rag, gold_path: Path | None = None, words: int = 250, use_llm
         "event_id": best.id,
         "event_title": best.title,
         "lede_mode": best.lede_mode,
+        "lede": {k: v for k, v in best.to_json()["lede"].items() if k != "citations"},
         "bullets": len(best.bullets),
         "timeline": len(best.timeline),
         "quotes": len(best.quotes),

@@ -85,7 +85,9 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     return out
 
 
-_NUMBER_Q = re.compile(r"^\s*(how (many|much|long|big|large|old)|what (percentage|share|number|amount|proportion|fraction))\b", re.I)
+_NUMBER_Q = re.compile(
+    r"^\s*(how (many|much|long|big|large|old)|what (percentage|share|number|amount|proportion|fraction))\b", re.I
+)
 _DATE_Q = re.compile(r"^\s*(when|what (date|day|year|month|time)|on what (date|day)|in what (year|month))\b", re.I)
 _WHO_Q = re.compile(r"^\s*(who|whom|which (person|official|analyst|spokesperson|commissioner))\b", re.I)
 _HAS_NUMBER = re.compile(

@@ -103,7 +103,7 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
     text = text.replace("\n", " ").strip()
     # Markers written after the period belong to the sentence before them:
     # "attack. [3] Done" -> "attack [3]. Done", so sentences split cleanly.
-    text = re.sub(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)", r"\2\1", text)
+    text = re.sub(r"([.!?][\"'”’)]*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)", r"\2\1", text)
     out: list[tuple[str, list[int]]] = []
     for s, e in sentence_spans(text):
         seg = text[s:e]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import mock_rag
+
 from rag.errors import RagError
 from rag.prompts import render
 

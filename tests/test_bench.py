@@ -44,6 +44,7 @@ def test_scaled_index_is_real_text_with_distinct_ids(seeded_dir, tmp_path, embed
     assert sum(int(m["n_chunks"]) for m in arts.values()) == n, "every chunk has its article record"
     got = store.chunks.get(include=["documents", "metadatas", "embeddings"])
     assert len(set(got["ids"])) == n
+    assert store.generation(), "the writes set the change token readers compare"
     docs = {d for a in base for d in a.chunk_docs}
     assert set(got["documents"]) <= docs, "copies are the real chunk text"
     # A copy's vector is its original's, nudged: close but not equal.
@@ -57,7 +58,7 @@ def test_scaled_index_is_real_text_with_distinct_ids(seeded_dir, tmp_path, embed
     r = measure_retrieval(store, embedder, [QUESTION, "Who interviewed Trump on X?"], reps=2)
     assert r["chunks"] == n and r["queries"] == 4
     assert 0 < r["p50"] <= r["p95"] <= r["max"]
-    assert set(r["stages_p50_ms"]) == {"signature", "embed_query", "dense_query", "bm25_scores"}
+    assert set(r["stages_p50_ms"]) >= {"signature", "embed_query", "dense_query", "bm25_scores"}
     from rag.retrieve import Retriever
 
     hits = Retriever(store, embedder).search(QUESTION, k=3)

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from rag.evals import FLOORS, GOLD, REPORT_DIR, compare, gate_failures, run_eval
+from rag.evals import GOLD, REPORT_DIR, compare, gate_failures, run_eval
 from rag.text import normalise
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
@@ -34,10 +34,6 @@ def test_citations_are_always_valid(report):
     # Every quote shown is exactly the stored article text at its offsets.
     assert report["metrics"]["citation_validity"] == 1.0
     assert report["metrics"]["cited_share"] == 1.0
-
-
-def test_retrieval_recall_floor(report):
-    assert report["metrics"]["retrieval_recall@5"] >= FLOORS["retrieval_recall@5"]
 
 
 def test_no_regression_against_the_committed_baseline(report):

@@ -34,9 +34,7 @@ def test_split_answer_marker_after_period_and_comma_list():
 
 def test_supported_sentence_is_kept_with_its_citation():
     v = verify("Only 1.1 million were listening [1].", PASSAGES)
-    assert [(s.text, s.cited, s.supported) for s in v.sentences] == [
-        ("Only 1.1 million were listening.", [1], True)
-    ]
+    assert [(s.text, s.cited, s.supported) for s in v.sentences] == [("Only 1.1 million were listening.", [1], True)]
 
 
 def test_wrong_number_is_rejected():
@@ -86,3 +84,10 @@ def test_verbatim_passages_always_verify(texts):
     answer = " ".join(f"{t[:-1]} [{[p.text for p in PASSAGES].index(t) + 1}]." for t in texts)
     v = verify(answer, PASSAGES)
     assert all(s.supported for s in v.sentences)
+
+
+def test_marker_after_a_closing_quote_stays_with_its_sentence():
+    assert split_answer('He said "it was nice." [1] Then he left [2].') == [
+        ('He said "it was nice."', [1]),
+        ("Then he left.", [2]),
+    ]
