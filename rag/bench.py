@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -832,7 +833,7 @@ def stage_guard(notes: list[str], name: str) -> Iterator[None]:
 
 
 # -- the whole run --------------------------------------------------------------------
-def run(settings: Settings, cfg: Config, work: Path) -> dict:
+def run(settings: Settings, cfg: Config, work: Path, checkpoint: Callable[[dict], None] | None = None) -> dict:
     from rag.api import Rag
     from rag.embed import get_embedder
     from rag.llm import load_llm
@@ -853,6 +854,11 @@ def run(settings: Settings, cfg: Config, work: Path) -> dict:
     if settings.chroma_url:
         notes.append("--chroma-url is ignored: the bench starts its own Chroma server on loopback")
     report["machine"] = machine()
+
+    def save(rep: dict) -> None:  # a partial report survives an interrupted run
+        if checkpoint is not None:
+            checkpoint({**rep, "targets": check_targets(rep), "partial": True})
+
     report["load_before"] = [round(x, 2) for x in os.getloadavg()]
     t_start = time.perf_counter()
     embedder = get_embedder()
@@ -860,6 +866,7 @@ def run(settings: Settings, cfg: Config, work: Path) -> dict:
     ingest_dir = None
     if "ingest" not in cfg.skip:
         report["ingest"], ingest_dir = bench_ingest(local, cfg, work)
+        save(report)
     if ingest_dir is None:  # still needed: the chunks the other stages reuse
         ingest_dir = work / "ingest-base"
         Rag(local.with_(data_dir=ingest_dir)).ingest([*cfg.corpus, SEEDS])
@@ -867,10 +874,12 @@ def run(settings: Settings, cfg: Config, work: Path) -> dict:
     if "embed" not in cfg.skip:
         report["embed"] = bench_embed(cfg, [d for a in base for d in a.chunk_docs])
         report["embed_sentences_per_s"] = report["embed"]["sentences_per_s"]
+        save(report)
 
     if "retrieval" not in cfg.skip:
         store = Store(local.with_(data_dir=work / "scale-local"), embedder.name, embedder.dim)
         report["retrieval_ms"] = bench_retrieval(store, embedder, base, cfg.sizes, cfg, "local")
+        save(report)
         del store
 
     seeded = work / "seeded"
@@ -881,22 +890,27 @@ def run(settings: Settings, cfg: Config, work: Path) -> dict:
     questions = load_questions(limit=cfg.questions)
     if "answer" not in cfg.skip and seeded_rag is not None:
         report["answer"] = bench_answers(seeded_rag, questions, cfg)
+        save(report)
     if "limit" not in cfg.skip and not local.llm_url:
         report["model_limit"] = bench_model_limit(local, cfg.limit_reps)
+        save(report)
     # The last stages lean on other modules (briefings, the page) and on servers: a failure
     # there is reported in the notes and the figures already measured are kept.
     if "brief" not in cfg.skip:
         with stage_guard(notes, "brief"):
             report["brief_all_s"], note = bench_brief(local, ingest_dir, work)
             notes.append(note)
+            save(report)
     if "serve" not in cfg.skip:
         seeded_rag = None  # free this process's model before starting another
         with stage_guard(notes, "serve"):
             report["peak_rss_mb"], note = bench_serve(seeded, questions[0], work, local)
             notes.append(note)
+            save(report)
     if "server" not in cfg.skip:
         with stage_guard(notes, "server"):
             report["server"] = bench_servers(local, cfg, work, embedder, base, questions)
+            save(report)
     report["load_after"] = [round(x, 2) for x in os.getloadavg()]
     report["bench_s"] = round(time.perf_counter() - t_start, 1)
     report["config"] = {
@@ -941,12 +955,26 @@ def bench_servers(local: Settings, cfg: Config, work: Path, embedder, base, ques
     return out
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_cli(settings: Settings, args: argparse.Namespace) -> int:
     """``rag bench``: run every stage, write report.json/report.md/retrieval.png to --out."""
     cfg = Config.from_args(args)
     out = Path(args.out) if getattr(args, "out", None) else DEFAULT_OUT
-    with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
-        report = run(settings, cfg, Path(tmp))
+    # SIGTERM unwinds like Ctrl+C, so the servers started here are stopped and the
+    # temporary folder is removed.
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
+            report = run(settings, cfg, Path(tmp), checkpoint=lambda r: write_report(r, out))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     write_report(report, out)
     if getattr(args, "json", False):
         print(json.dumps(summary(report), ensure_ascii=False))

@@ -209,6 +209,11 @@ def to_markdown(report: dict) -> str:
         f"{report.get('load_after')}** (the 2 cores were shared with other work). The bench took "
         f"{fmt(report.get('bench_s'))} s. Reproduce with `rag bench --out evals/bench`.",
         "",
+        *(
+            ["**Partial report: the run was interrupted; stages not shown did not finish.**", ""]
+            if report.get("partial")
+            else []
+        ),
         "## Targets (issue 7)",
         "",
         "| figure | target | measured | met |",
