@@ -31,6 +31,7 @@ NOT_IN_ARTICLES = re.compile(r"not in (the )?articles|do(es)? not (say|contain|m
 MIN_DENSE = 0.35  # best evidence sentence's cosine similarity to the question
 EXTRACTIVE_SENTENCES = 2
 MAX_ANSWER_SENTENCES = 2
+LEAD_FROM = 1  # the answer's first sentence must rest on one of the best LEAD_FROM evidence sentences
 
 
 @dataclass
@@ -103,6 +104,28 @@ def answerable(
         if not any(ev._HAS_NUMBER.search(ev._strip_numbers(c.text, question)) for c in top):
             return False, "no figure in the evidence"
     return True, ""
+
+
+def leads(question: str, sentence: str, passages: list[Passage]) -> bool:
+    """May ``sentence`` open the answer? It must rest on the best evidence sentence
+    (passage 1) and, for a how-many / when / who question, hold a figure, date or name.
+
+    On the gold set the model's sentences were right 55% of the time against 71% for
+    the two best evidence sentences on the same questions; most of its misses copied
+    a weaker passage (the delay when asked how long the talk lasted). Such an answer
+    falls back to quoting the evidence.
+
+    >>> p = [Passage(1, "a", "f", "T", "O", "", "Only 1.1 million were listening.", 0, 30)]
+    >>> leads("How many listened?", "Only 1.1 million were listening.", p)
+    True
+    >>> leads("How many listened?", "Many were listening.", p)
+    False
+    """
+    if not any(support(sentence, [p])[0] for p in passages[:LEAD_FROM]):
+        return False
+    bare = re.sub(r"\[\d+\]", " ", sentence)
+    typed = ev._NUMBER_Q.search(question) or ev._DATE_Q.search(question) or ev._WHO_Q.search(question)
+    return not typed or ev.answer_type_bonus(question, bare) > 0
 
 
 _LEAD_IN = re.compile(r"^(the )?answer( is)?\s*[:\-]\s*|^according to the passages?,?\s*", re.I)
@@ -207,6 +230,7 @@ class Answerer:
         first_token_ms = None
         done = 0  # answer sentences already checked
         renum: dict[int, int] = {}  # passage number -> citation number, in order of first use
+        abandoned = False  # the model's first supported sentence does not answer from the best evidence
         pieces = self.llm.stream(messages, max_tokens=self.settings.max_tokens, temperature=self.settings.temperature)
         for piece in pieces:
             if first_token_ms is None:
@@ -216,15 +240,20 @@ class Answerer:
             # Every sentence but the last is complete: check it and show it if supported.
             for sent, nums in parts[done:-1]:
                 checked = self._checked(sent, nums, passages)
+                if checked and not shown and not leads(q, checked[0], passages):
+                    abandoned = True
+                    break
                 if checked and checked[0] not in [s for s, _ in shown]:
                     shown.append(checked)
                     yield Event("text", self._render_sentence(checked[0], _renumber(checked[1], renum)) + " ")
             done = max(done, len(parts) - 1)
-            if len(shown) >= MAX_ANSWER_SENTENCES:
+            if abandoned or len(shown) >= MAX_ANSWER_SENTENCES:
                 pieces.close()  # a short answer is the product: stop paying for tokens (frees the model lock)
                 break
-        for sent, nums in split_answer(raw)[done:] if len(shown) < MAX_ANSWER_SENTENCES else []:
+        for sent, nums in split_answer(raw)[done:] if len(shown) < MAX_ANSWER_SENTENCES and not abandoned else []:
             checked = self._checked(sent, nums, passages)
+            if checked and not shown and not leads(q, checked[0], passages):
+                break
             if checked:
                 shown.append(checked)
                 yield Event("text", self._render_sentence(checked[0], _renumber(checked[1], renum)) + " ")

@@ -111,7 +111,9 @@ def rss_peak_mb(pid: int) -> float | None:
 def machine() -> dict:
     import chromadb
     import llama_cpp
-    import torch
+    import onnxruntime
+
+    from rag.embed import EMBEDDER_NAME
 
     model = ""
     with contextlib.suppress(OSError):
@@ -123,8 +125,7 @@ def machine() -> dict:
         "cpus": os.cpu_count(),
         "cpu_model": model,
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
+        "embedder": f"{EMBEDDER_NAME} in onnxruntime {onnxruntime.__version__}",
         "chromadb": chromadb.__version__,
         "llama_cpp_python": llama_cpp.__version__,
     }
@@ -597,8 +598,16 @@ class TimedLLM:
             rec["gen_tokens"] = self.inner.count_tokens(rec["text"]) if rec["text"] else 0
             if ctx is not None:
                 perf = llama_cpp.llama_perf_context(ctx)
+                # llama.cpp reuses the KV cache of the prompt prefix it saw last (the
+                # system prompt): n_p_eval counts only the tokens it evaluated anew.
+                # The cache then holds the whole prompt plus each decoded token.
+                whole = int(getattr(self.inner._llm, "n_tokens", 0)) - perf.n_eval
                 rec.update(
-                    prompt_tokens=perf.n_p_eval, prompt_ms=perf.t_p_eval_ms, evals=perf.n_eval, eval_ms=perf.t_eval_ms
+                    prompt_tokens=max(whole, perf.n_p_eval),
+                    prompt_evaluated=perf.n_p_eval,
+                    prompt_ms=perf.t_p_eval_ms,
+                    evals=perf.n_eval,
+                    eval_ms=perf.t_eval_ms,
                 )
             else:  # a server: its tokenizer is unknown here, so the backend's estimate
                 rec["prompt_tokens"] = self.inner.count_tokens("\n".join(m["content"] for m in messages))
@@ -628,6 +637,8 @@ def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local") ->
             if calls:
                 c = calls[-1]
                 row["prompt_tokens"] = c.get("prompt_tokens")
+                if c.get("prompt_evaluated") is not None:
+                    row["prompt_evaluated"] = c["prompt_evaluated"]
                 row["gen_tokens"] = c.get("gen_tokens", 0)
                 row["pre_generate_ms"] = round((c["t_call"] - t0) * 1000, 1)
                 if c["t_first"] is not None:
@@ -638,7 +649,8 @@ def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local") ->
                 if c.get("eval_ms"):
                     row["model_decode_tokens_per_s"] = round(c["evals"] / c["eval_ms"] * 1000, 1)
                 if c.get("prompt_ms"):
-                    row["model_prompt_tokens_per_s"] = round(c["prompt_tokens"] / c["prompt_ms"] * 1000, 1)
+                    done = c.get("prompt_evaluated", c["prompt_tokens"])
+                    row["model_prompt_tokens_per_s"] = round(done / c["prompt_ms"] * 1000, 1)
             rows.append(row)
     gen = [r for r in rows if "prompt_tokens" in r]
 
@@ -657,6 +669,7 @@ def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local") ->
         "total_ms_p95": pct(col(gen, "total_ms"), 95),
         "tokens_per_s": pct(col(gen, "tokens_per_s"), 50),
         "prompt_tokens_p50": pct(col(gen, "prompt_tokens"), 50),
+        "prompt_evaluated_p50": pct(col(gen, "prompt_evaluated"), 50),
         "gen_tokens_p50": pct(col(gen, "gen_tokens"), 50),
         "first_text_ms_p50": pct(col(gen, "first_text_ms"), 50),
         "cpu_ms_p50": pct(col(gen, "cpu_ms"), 50),

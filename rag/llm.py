@@ -83,7 +83,8 @@ class LlamaCppLLM:
 
     def stream(self, messages: list[Message], max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
         with self._lock:
-            self._llm.reset()
+            # No reset(): llama.cpp keeps the KV cache of the longest common prefix
+            # (the system prompt), so only the new part of the prompt is evaluated.
             out = self._llm.create_chat_completion(
                 messages=messages,
                 max_tokens=max_tokens,

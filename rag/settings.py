@@ -60,7 +60,7 @@ class Settings:
     seed: int = 0
     temperature: float = 0.0
     top_k: int = 5  # chunks retrieved for an answer
-    evidence_n: int = 4  # sentences shown to the model
+    evidence_n: int = 3  # sentences shown to the model (4 -> 3: accuracy 0.621 -> 0.652, first token 0.99 -> 0.80 s)
     max_file_mb: float = 10.0
     prompts_dir: Path = PROJECT_ROOT / "prompts"
 

@@ -11,6 +11,7 @@ from rag.prompts import render
 pytestmark = pytest.mark.slow
 
 Q = "How many people were listening when Trump claimed 60 million?"
+Q_TOP = "How many people were listening to the stream at that moment?"  # passage 1 holds the answer
 
 
 def _passage_text(messages, n):
@@ -28,23 +29,40 @@ def _check_citations(rag, ans):
         assert art.text[c.start : c.end] == c.quote
 
 
-def test_supported_generation_is_shown_as_generated(seeded_dir):
-    # The scripted model copies the passage holding the answer, with its marker.
+def _copier(needle):
+    """A scripted model that copies the passage holding ``needle``, with its marker."""
+
     def reply(messages):
         for n in range(1, 6):
             try:
                 t = _passage_text(messages, n)
             except AssertionError:
                 break
-            if "1.1 million" in t:
+            if needle in t:
                 return f"{t[:-1]} [{n}]."
         return "NOT IN ARTICLES"
 
-    rag = mock_rag(seeded_dir, reply)
-    ans = rag.ask(Q)
+    return reply
+
+
+def test_supported_generation_is_shown_as_generated(seeded_dir):
+    # Here the best evidence sentence holds the answer and the model copies it.
+    rag = mock_rag(seeded_dir, _copier("1.1 million"))
+    ans = rag.ask(Q_TOP)
     assert ans.status == "answered" and ans.mode == "generated"
     assert "1.1 million" in ans.answer and "[1]" in ans.answer
     assert len(ans.citations) == 1 and "1.1 million" in ans.citations[0].quote
+    _check_citations(rag, ans)
+
+
+def test_answer_not_resting_on_best_evidence_falls_back_to_quotes(seeded_dir):
+    # For Q the best evidence is Trump's "60 million" claim; a sentence from the second
+    # passage is supported but may not open the answer (answer.leads): the two best
+    # evidence sentences are quoted instead, and they hold the answer.
+    rag = mock_rag(seeded_dir, _copier("1.1 million"))
+    ans = rag.ask(Q)
+    assert ans.status == "answered" and ans.mode == "extractive"
+    assert "60 million" in ans.citations[0].quote and "1.1 million" in ans.citations[1].quote
     _check_citations(rag, ans)
 
 
@@ -65,9 +83,9 @@ def test_streaming_never_shows_an_unsupported_sentence(seeded_dir):
         return f"The moon is made of cheese [1]. {t[:-1]} [1]. Trump won 99% of the vote [2]."
 
     rag = mock_rag(seeded_dir, reply)
-    shown = "".join(e.text for e in rag.ask_stream(Q) if e.kind == "text")
+    shown = "".join(e.text for e in rag.ask_stream(Q_TOP) if e.kind == "text")
     assert "cheese" not in shown and "99%" not in shown
-    final = rag.ask(Q)
+    final = rag.ask(Q_TOP)
     assert final.mode == "generated" and len(final.dropped) == 2
 
 

@@ -38,9 +38,9 @@ class CountingEmbedder:
         self.real = real
         self.texts = 0
 
-    def embed(self, texts, batch_size: int = 64):
+    def embed(self, texts):
         self.texts += len(texts)
-        return self.real.embed(texts, batch_size)
+        return self.real.embed(texts)
 
     def __getattr__(self, name):
         return getattr(self.real, name)
