@@ -119,3 +119,24 @@ def test_follow_up_uses_the_conversation(seeded_dir):
 def test_prompt_templates_are_strict():
     with pytest.raises(RagError, match="question"):
         render("answer_user", passages="[1] x")
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("Which hacker group claimed responsibility for the DDoS attack on X?", "names no group"),
+        ("How much has the EU fined X under the Digital Services Act?", "no sum of money"),
+    ],
+)
+def test_near_miss_questions_are_refused(seeded_dir, question, reason):
+    # The evidence is on topic (the attack, the EU letter) but holds no such name or sum.
+    rag = mock_rag(seeded_dir, ["Musk [1]."])
+    ans = rag.ask(question)
+    assert ans.status == "refused", ans.answer
+    assert any(reason in d for d in ans.dropped), ans.dropped
+
+
+def test_role_question_with_a_named_answer_is_answered(seeded_dir):
+    rag = mock_rag(seeded_dir, ["unused"])
+    ans = rag.ask("Which Democratic congressman asked Jim Jordan to investigate claims of bias on X?")
+    assert ans.status == "answered" and "Nadler" in ans.answer
