@@ -74,7 +74,6 @@ class Rag:
         return ingest_paths(
             self.store,
             _LazyEmbedder(self),  # unchanged files need no model: don't load it
-
             [Path(p) for p in paths],
             sync=sync,
             max_file_mb=self.settings.max_file_mb,

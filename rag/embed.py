@@ -63,6 +63,7 @@ def cache_dir() -> Path:
 
 def onnx_path(folder: Path | None = None) -> Path:
     """The cached graph, named after everything that shapes it."""
+
     def version(dist: str) -> str:
         try:
             return importlib.metadata.version(dist).split("+")[0]

@@ -69,6 +69,9 @@ class LlamaCppLLM:
                 n_threads=n_threads,
                 n_threads_batch=n_threads,
                 seed=seed,
+                # Flash attention: prompt evaluation 230 -> 282 tokens/s on 2 cores (a
+                # 180-token prompt, the size of an answer's), and the prompt is the cost.
+                flash_attn=True,
                 verbose=False,
             )
         except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError

@@ -98,6 +98,7 @@ class Retriever:
         with self._lock:
             sig = self._signature()
             if self._lex is None or sig != self._sig:
+                self.store.refresh()  # another process's write: load its vectors too
                 self._lex = LexicalIndex(self.store.all_chunks())
                 self._sig = sig
             return self._lex

@@ -32,6 +32,9 @@ PAGE = 10_000  # Chroma's SQLite fails on reads of more than ~32k records with m
 # waiting for their article record. Only orphans older than this are removed there.
 ORPHAN_GRACE_S = 600.0
 _FIELDS = ("file", "title", "outlet", "published", "url", "source")
+# Prefixes this process's change tokens: a write made here is already in this process's
+# Chroma System, so only other processes' writes make a reader reopen it (Store.refresh).
+_PROCESS = uuid.uuid4().hex[:12]
 
 
 def _meta_article(a: Article, n_chunks: int) -> dict:
@@ -128,6 +131,40 @@ class Store:
         except RagError:
             self.close()
             raise
+        self._known_generation = self.generation()
+
+    def refresh(self) -> bool:
+        """Reopen a local index that another process has written to since this Store last
+        looked; True when it did.
+
+        Chroma keeps the vector index in memory per process and never reloads it, so a
+        long-running reader (``rag serve``) would not find the vectors of a later
+        ``rag ingest`` in another terminal (chroma-core/chroma#3792), while ``get`` does
+        see the new chunks. A new System loads them from disk; the old one is not stopped,
+        so a query running on it in another thread finishes.
+        """
+        if self.lock_path is None:  # a Chroma server: every client sees every write
+            return False
+        with self._thread_lock:
+            generation = self.generation()
+            if generation == self._known_generation:
+                return False
+            self._known_generation = generation
+            if generation.startswith(_PROCESS + ":"):
+                return False  # written in this process, through the System it shares
+            import chromadb
+            from chromadb.api.shared_system_client import SharedSystemClient
+            from chromadb.config import Settings as ChromaSettings
+
+            path = str(self.settings.data_dir / "chroma")
+            SharedSystemClient._identifier_to_system.pop(path, None)
+            SharedSystemClient._identifier_to_refcount.pop(path, None)
+            self.client = chromadb.PersistentClient(
+                path=path, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+            )
+            self.chunks = self._collection(CHUNKS)
+            self.articles = self._collection(ARTICLES)
+            return True
 
     def close(self) -> None:
         """Release the local index folder (Chroma caches one open System per path)."""
@@ -172,6 +209,7 @@ class Store:
                     self.client.delete_collection(name)
             self.chunks = self._collection(CHUNKS)
             self.articles = self._collection(ARTICLES)
+            self._known_generation = self.generation()
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
@@ -249,7 +287,9 @@ class Store:
     # -- change detection -------------------------------------------------------
     def _bump(self) -> None:
         """Record that the index changed: a new token in the articles collection's metadata."""
-        self.articles.modify(metadata={**self._format(), "generation": uuid.uuid4().hex})
+        generation = f"{_PROCESS}:{uuid.uuid4().hex}"
+        self.articles.modify(metadata={**self._format(), "generation": generation})
+        self._known_generation = generation  # this process's own write: its vectors are in memory
 
     def generation(self) -> str:
         """A token that changes with every write ('' for an index never written by this
