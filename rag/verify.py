@@ -2,7 +2,8 @@
 passages it cites.
 
 A sentence is supported by a passage when every number and every name it
-contains appears in that passage and enough of its content words do too.
+contains appears in that passage, each beside at least one of the words it has
+beside it there, and enough of its content words do too.
 Markers that name no passage are dropped; an uncited sentence is kept only if a
 passage supports it (and it is then cited to that passage).
 """
@@ -138,6 +139,39 @@ def names(text: str) -> set[str]:
     return out
 
 
+def unanchored(sentence: str, passage_text: str) -> str | None:
+    """The first name or number of ``sentence`` that stands beside neither of its
+    neighbours in the passage, or None.
+
+    Bag-of-words support lets a small model move a name or a figure to another
+    clause ("7.5 million followers on X" from "7.5 million followers on Truth
+    Social, while his X account ..."): every word is in the passage, the claim is
+    not. A name or number must keep at least one of its neighbouring words.
+
+    >>> p = "Trump has 7.5 million followers on Truth Social, while his X account is followed by 88 million."
+    >>> unanchored("Trump has 7.5 million followers on Truth Social.", p) is None
+    True
+    >>> unanchored("Trump has 7.5 million followers on X.", p)
+    'x'
+    >>> unanchored("88.", p) is None  # a bare figure has no neighbours to check
+    True
+    """
+    words = normalise(sentence).split()
+    if len(words) < 2:
+        return None
+    pwords = normalise(passage_text).split()
+    pairs = set(zip(pwords, pwords[1:]))
+    keys = {normalise(n) for n in names(sentence)}
+    for i, w in enumerate(words):
+        if w not in keys and not any(ch.isdigit() for ch in w):
+            continue
+        left = i > 0 and (words[i - 1], w) in pairs
+        right = i + 1 < len(words) and (w, words[i + 1]) in pairs
+        if not (left or right):
+            return w
+    return None
+
+
 def support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
     """Is ``sentence`` backed by the text of ``passages`` taken together?"""
     if not passages:
@@ -157,6 +191,9 @@ def support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
     share = sum(1 for t in toks if t in ptoks) / len(toks)
     if share < MIN_OVERLAP:
         return False, f"only {share:.0%} of its words are in the passage"
+    loose = unanchored(sentence, ptext)
+    if loose:
+        return False, f"'{loose}' is not where the passage puts it"
     return True, ""
 
 

@@ -126,6 +126,9 @@ def test_prompt_templates_are_strict():
     [
         ("Which hacker group claimed responsibility for the DDoS attack on X?", "names no group"),
         ("How much has the EU fined X under the Digital Services Act?", "no sum of money"),
+        # The articles mention "a Brazilian judge" and "an X adviser", never by name.
+        ("What is the name of the Brazilian judge Musk clashed with over censorship?", "names no judge"),
+        ("What is the name of the X adviser who said he saw no evidence of an attack?", "names no adviser"),
     ],
 )
 def test_near_miss_questions_are_refused(seeded_dir, question, reason):
@@ -140,3 +143,35 @@ def test_role_question_with_a_named_answer_is_answered(seeded_dir):
     rag = mock_rag(seeded_dir, ["unused"])
     ans = rag.ask("Which Democratic congressman asked Jim Jordan to investigate claims of bias on X?")
     assert ans.status == "answered" and "Nadler" in ans.answer
+
+
+def _copy_passage(n):
+    """A scripted model that copies passage [n] with its marker."""
+    return lambda messages: f"{_passage_text(messages, n)[:-1]} [{n}]."
+
+
+def test_a_sentence_about_the_passages_is_not_an_answer(seeded_dir):
+    # Its words are all in a passage, but it states nothing: the evidence is quoted instead.
+    rag = mock_rag(seeded_dir, ["The passage about Trump joked had saved his life [1]."])
+    ans = rag.ask("What did Trump joke had saved his life?")
+    assert ans.mode == "extractive" and "passage about" not in ans.answer
+    assert "Illegal immigration saved my life" in ans.answer
+    _check_citations(rag, ans)
+
+
+def test_a_quote_is_found_through_the_sentence_that_leads_into_it(seeded_dir):
+    # "“You’re the greatest cutter,” the former president said." shares almost no word
+    # with the question; scored with the sentence before it, it is quoted.
+    rag = mock_rag(seeded_dir, ["NOT IN ARTICLES"])
+    ans = rag.ask("What did Trump call Musk when talking about cutting costs and staff?")
+    assert ans.status == "answered" and "greatest cutter" in ans.answer
+    _check_citations(rag, ans)
+
+
+def test_a_vague_date_does_not_open_the_answer_when_a_calendar_date_is_quoted(seeded_dir):
+    # Passage 1 says "last month"; a copy of it would answer "on what date" with the
+    # wrong kind of date, so the evidence with "12 August" is quoted instead.
+    rag = mock_rag(seeded_dir, _copy_passage(1))
+    ans = rag.ask("On what date did Trump's interview with Musk on X take place?")
+    assert ans.mode == "extractive" and "12 August" in ans.answer, ans.answer
+    _check_citations(rag, ans)

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rag.types import Passage
-from rag.verify import names, split_answer, support, verify
+from rag.verify import names, split_answer, support, unanchored, verify
 
 
 def P(n: int, text: str) -> Passage:
@@ -91,3 +91,25 @@ def test_marker_after_a_closing_quote_stays_with_its_sentence():
         ('He said "it was nice."', [1]),
         ("Then he left.", [2]),
     ]
+
+
+FOLLOWERS = P(
+    1,
+    "Trump has just over 7.5 million followers on Truth Social, while his mostly dormant X account is followed by 88 million.",
+)
+
+
+def test_name_moved_to_another_clause_is_rejected():
+    # Every word is in the passage, but "X" now holds Truth Social's figure.
+    moved = verify("Trump has just over 7.5 million followers on X [1].", [FOLLOWERS])
+    assert not moved.sentences[0].supported and "not where the passage puts it" in moved.sentences[0].reason
+    kept = verify("His mostly dormant X account is followed by 88 million [1].", [FOLLOWERS])
+    assert kept.sentences[0].supported
+
+
+@given(st.data())
+def test_any_verbatim_stretch_of_a_passage_is_anchored(data):
+    words = FOLLOWERS.text.split()
+    i = data.draw(st.integers(0, len(words) - 2))
+    j = data.draw(st.integers(i + 2, len(words)))
+    assert unanchored(" ".join(words[i:j]), FOLLOWERS.text) is None
