@@ -197,6 +197,24 @@ def answerable(
     return True, ""
 
 
+def quoted(question: str, passages: list[Passage]) -> list[Passage]:
+    """The passages an extractive answer quotes: the best evidence sentence, then
+    the next best that holds the most specific answer of the kind asked for.
+
+    >>> p = [Passage(i, "a", "f", "T", "O", "", t, 0, len(t)) for i, t in
+    ...      [(1, "It began in May."), (2, "It began last year."), (3, "It began in May 2023.")]]
+    >>> [x.n for x in quoted("When did it begin?", p)]
+    [1, 3]
+    >>> [x.n for x in quoted("Why did it begin?", p)]
+    [1, 2]
+    """
+    if not passages:
+        return []
+    # sorted() is stable: among equally specific passages the better-scored comes first.
+    rest = sorted(passages[1:], key=lambda p: -ev.answer_type_bonus(question, p.text))
+    return [passages[0], *rest[: EXTRACTIVE_SENTENCES - 1]]
+
+
 def leads(question: str, sentence: str, passages: list[Passage]) -> bool:
     """May ``sentence`` open the answer? It must rest on the best evidence sentence
     (passage 1) and, for a how-many / when / who question, hold a figure, date or name
@@ -226,8 +244,22 @@ def leads(question: str, sentence: str, passages: list[Passage]) -> bool:
     # It must hold an answer of the asked kind, and one as specific as the quoted
     # evidence would show ("last month" does not answer "on what date" when "12 August" is there).
     have = ev.answer_type_bonus(question, bare)
-    best = max((ev.answer_type_bonus(question, p.text) for p in passages[:EXTRACTIVE_SENTENCES]), default=0.0)
+    best = max((ev.answer_type_bonus(question, p.text) for p in quoted(question, passages)), default=0.0)
     return have > 0 and have >= best
+
+
+def repeats(sentence: str, shown: list[str]) -> bool:
+    """Does ``sentence`` add nothing to what is already shown (the model echoing a figure)?
+
+    >>> repeats("7.5.", ["Trump has 7.5 million followers on Truth Social."])
+    True
+    >>> repeats("His X account has 88 million.", ["Trump has 7.5 million followers on Truth Social."])
+    False
+    """
+    if not shown:
+        return False
+    seen = set(lexical_tokens(" ".join(shown)))
+    return set(lexical_tokens(sentence)) <= seen
 
 
 _LEAD_IN = re.compile(r"^(the )?answer( is)?\s*[:\-]\s*|^according to the passages?,?\s*", re.I)
@@ -345,7 +377,7 @@ class Answerer:
                 if checked and not shown and not leads(q, checked[0], passages):
                     abandoned = True
                     break
-                if checked and checked[0] not in [s for s, _ in shown]:
+                if checked and not repeats(checked[0], [s for s, _ in shown]):
                     shown.append(checked)
                     yield Event("text", self._render_sentence(checked[0], _renumber(checked[1], renum)) + " ")
             done = max(done, len(parts) - 1)
@@ -356,7 +388,7 @@ class Answerer:
             checked = self._checked(sent, nums, passages)
             if checked and not shown and not leads(q, checked[0], passages):
                 break
-            if checked:
+            if checked and not repeats(checked[0], [s for s, _ in shown]):
                 shown.append(checked)
                 yield Event("text", self._render_sentence(checked[0], _renumber(checked[1], renum)) + " ")
         t_end = time.perf_counter()
@@ -424,9 +456,8 @@ class Answerer:
         return Answer(question=q, status="answered", mode=mode, answer=text, citations=cites)
 
     def _extractive(self, q: str, passages: list[Passage]) -> Answer:
-        """The best evidence sentences, verbatim, each cited."""
-        best = passages[:EXTRACTIVE_SENTENCES]
-        shown = [(f"“{p.text}”", [p.n]) for p in best]
+        """The best evidence sentences (see ``quoted``), verbatim, each cited."""
+        shown = [(f"“{p.text}”", [p.n]) for p in quoted(q, passages)]
         ans = self._assemble(q, shown, passages, "extractive")
         return ans
 

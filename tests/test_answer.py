@@ -175,3 +175,11 @@ def test_a_vague_date_does_not_open_the_answer_when_a_calendar_date_is_quoted(se
     ans = rag.ask("On what date did Trump's interview with Musk on X take place?")
     assert ans.mode == "extractive" and "12 August" in ans.answer, ans.answer
     _check_citations(rag, ans)
+
+
+def test_an_echoed_figure_is_not_shown_twice(seeded_dir):
+    reply = "Trump has just over 7.5 million followers on Truth Social [1]. 7.5 [1]."
+    rag = mock_rag(seeded_dir, [reply])
+    ans = rag.ask("How many followers does Trump have on Truth Social?")
+    assert ans.mode == "generated", ans.answer
+    assert ans.answer == "Trump has just over 7.5 million followers on Truth Social [1]."

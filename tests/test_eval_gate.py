@@ -2,10 +2,10 @@
 
 One run of the harness feeds every test here. The regression test compares the
 headline metrics with the committed baseline (evals/report/report.json). The
-floors of issue 4 are asserted exactly as the issue states them; the bundled
-135M model does not reach all of them yet, so that test is a strict xfail: it
-reports the measured numbers, and the day the floors are met it fails as
-"XPASS" so that the marker gets removed.
+floors of issue 4 are asserted exactly as the issue states them, one test each;
+the bundled 135M model does not reach the refusal and retrieval floors yet, so
+those two are strict xfails: they report the measured numbers, and the day a
+floor is met its test fails as "XPASS" so that the marker gets removed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from rag.evals import GOLD, REPORT_DIR, compare, gate_failures, run_eval
+from rag.evals import FLOORS, GOLD, REPORT_DIR, compare, gate_failures, run_eval
 from rag.text import normalise
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
@@ -41,9 +41,24 @@ def test_no_regression_against_the_committed_baseline(report):
     assert compare(report, baseline) == []
 
 
-@pytest.mark.xfail(strict=True, reason="answer/refusal floors not reached by the bundled 135M model; see evals/report")
-def test_issue_floors(report):
-    assert gate_failures(report["metrics"]) == [], json.dumps(report["metrics"])
+# Floors the bundled model reaches are gates; the two it does not reach yet are strict
+# xfails that report the measured number and fail as XPASS the day they are met.
+_NOT_YET = pytest.mark.xfail(strict=True, reason="not reached by the bundled 135M model; see evals/report")
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        "answer_accuracy",
+        "wrong_refusals",
+        "citation_validity",
+        pytest.param("refusal_accuracy", marks=_NOT_YET),
+        pytest.param("retrieval_recall@5", marks=_NOT_YET),
+    ],
+)
+def test_issue_floor(report, metric):
+    assert metric in report["metrics"] and metric in FLOORS
+    assert gate_failures({metric: report["metrics"][metric]}) == [], json.dumps(report["metrics"])
 
 
 def test_harness_scores_a_known_wrong_answer_as_wrong():
