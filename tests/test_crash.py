@@ -26,7 +26,10 @@ pytestmark = pytest.mark.slow
 
 RAG = str(Path(sys.executable).parent / "rag")
 ARTICLES = MULTILING / "articles"
-N_ARTICLES = 40  # two embedding batches (32 + 8)
+# All 100 MultiLing articles: four embedding batches (32 + 32 + 32 + 4). With the ONNX
+# embedder a batch takes about 4 s, so every kill below lands while work remains (with
+# 40 articles the later runs sometimes finished before they could be killed).
+N_ARTICLES = 100
 
 
 def _index_bytes(data: Path) -> int:
@@ -87,7 +90,7 @@ def check_index(data: Path, files: list[Path]) -> None:
 
 
 def test_sigkill_during_a_large_ingest(tmp_path, embedder, capsys):
-    """40 MultiLing articles (two embedding batches), killed three times, then finished."""
+    """100 MultiLing articles (four embedding batches), killed three times, then finished."""
     folder = tmp_path / "multiling"
     folder.mkdir()
     files = []
