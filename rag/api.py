@@ -63,7 +63,7 @@ class Rag:
 
     @functools.cached_property
     def answerer(self) -> Answerer:
-        return Answerer(self.settings, self.retriever, self.embedder, self._llm_factory)
+        return Answerer(self.settings, self.retriever, self.retriever.embedder, self._llm_factory)
 
     @property
     def llm(self) -> LLM:

@@ -24,7 +24,9 @@ import importlib.metadata
 import importlib.util
 import os
 import sys
+import threading
 import warnings
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -189,6 +191,56 @@ class Embedder:
     def count_wordpieces(self, text: str) -> int:
         """Word pieces the model sees, including [CLS] and [SEP], before truncation."""
         return len(self._counter.encode(text).ids)
+
+
+class CachedEmbedder:
+    """An embedder that remembers the vectors of the last ``size`` texts it embedded.
+
+    Answering a question embeds the same sentences twice: the retriever's sentence
+    rerank compares the question with the sentences of its best chunks, and the
+    evidence stage then scores the sentences of the chunks it kept. Each text's vector
+    depends on that text alone (one text per run, no padding), so a remembered vector
+    is the vector.
+
+    >>> class Counting:
+    ...     dim, calls = 2, 0
+    ...     def embed(self, texts):
+    ...         Counting.calls += len(texts)
+    ...         return np.ones((len(texts), 2), dtype=np.float32)
+    >>> c = CachedEmbedder(Counting(), size=8)
+    >>> c.embed(["a", "b"]).shape, c.embed(["b", "c"]).shape, Counting.calls
+    ((2, 2), (2, 2), 3)
+    """
+
+    def __init__(self, embedder, size: int = 4096) -> None:
+        self.inner = embedder
+        self.size = size
+        self._vecs: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vecs))
+        fresh = self.inner.embed(missing) if missing else np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            found = {t: self._vecs[t] for t in texts if t in self._vecs}
+            found.update(zip(missing, fresh))
+            for t, v in found.items():
+                self._vecs[t] = v
+                self._vecs.move_to_end(t)
+            while len(self._vecs) > self.size:
+                self._vecs.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray([found[t] for t in texts], dtype=np.float32)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vecs.clear()
 
 
 @functools.cache

@@ -3,9 +3,10 @@
 One run of the harness feeds every test here. The regression test compares the
 headline metrics with the committed baseline (evals/report/report.json). The
 floors of issue 4 are asserted exactly as the issue states them, one test each;
-the bundled 135M model does not reach the refusal and retrieval floors yet, so
-those two are strict xfails: they report the measured numbers, and the day a
-floor is met its test fails as "XPASS" so that the marker gets removed.
+the bundled 135M model does not reach the refusal floor yet, so that one is a
+strict xfail: it reports the measured number, and the day the floor is met its
+test fails as "XPASS" so that the marker gets removed (as it was for retrieval
+recall@5 when the sentence rerank took it from 0.924 to 0.955).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def test_no_regression_against_the_committed_baseline(report):
     assert compare(report, baseline) == []
 
 
-# Floors the bundled model reaches are gates; the two it does not reach yet are strict
-# xfails that report the measured number and fail as XPASS the day they are met.
+# Floors the bundled model reaches are gates; the one it does not reach yet is a strict
+# xfail that reports the measured number and fails as XPASS the day it is met.
 _NOT_YET = pytest.mark.xfail(strict=True, reason="not reached by the bundled 135M model; see evals/report")
 
 
@@ -53,7 +54,7 @@ _NOT_YET = pytest.mark.xfail(strict=True, reason="not reached by the bundled 135
         "wrong_refusals",
         "citation_validity",
         pytest.param("refusal_accuracy", marks=_NOT_YET),
-        pytest.param("retrieval_recall@5", marks=_NOT_YET),
+        "retrieval_recall@5",
     ],
 )
 def test_issue_floor(report, metric):

@@ -104,3 +104,38 @@ def test_cli_filters(seeded_dir, capsys):
 
 def test_empty_index_returns_nothing(fresh_rag):
     assert fresh_rag.search("anything at all", k=5) == []
+
+
+REINSTATED = "When was Trump's account reinstated after Musk took over?"
+
+
+def test_sentence_rerank_lifts_the_chunk_whose_sentence_answers(rag):
+    """The chunks holding the gold evidence (q081) are 9th-11th by vector and 6th-7th by
+    BM25 (their other sentences are about other things), so fusion alone leaves them out
+    of the top 5; ranked by their closest sentence one comes in."""
+    quotes = ("Although Musk reinstated Trump's account in November 2022", "and reinstated his account in November 2")
+
+    def has(hits):
+        return any(q in h.text.replace("’", "'") for q in quotes for h in hits)
+
+    assert not has(rag.retriever.search(REINSTATED, k=5, rerank=0))
+    assert has(rag.retriever.search(REINSTATED, k=5))
+
+
+def test_the_evidence_stage_reuses_the_rerank_vectors(rag):
+    """The rerank embeds the sentences of the best chunks; scoring the evidence of the
+    kept chunks then embeds nothing new."""
+    from rag import evidence as ev
+
+    cached = rag.retriever.embedder
+    cached.clear()
+    hits = rag.retriever.search(REINSTATED, k=5)
+    calls = []
+    real = cached.inner.embed
+    cached.inner.embed = lambda texts: calls.append(list(texts)) or real(texts)
+    try:
+        cands = ev.candidates(hits)
+        ev.score_candidates(REINSTATED, cands, cached)
+    finally:
+        del cached.inner.embed
+    assert cands and calls == [], calls
