@@ -626,45 +626,56 @@ class TimedLLM:
                 rec["prompt_tokens"] = self.inner.count_tokens("\n".join(m["content"] for m in messages))
 
 
-def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local") -> dict:
-    """Ask each question through ``ask_stream``; the model must be a :class:`TimedLLM`."""
+def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local", cold: int = 30) -> dict:
+    """Ask each question through ``ask_stream``; the model must be a :class:`TimedLLM`.
+
+    The embedding cache stays warm across questions, as in a server (on the seeds every
+    sentence is cached after a few questions); then the first ``cold`` questions are
+    asked again with the cache emptied before each, which is what a question about
+    articles nobody asked about yet costs."""
     llm: TimedLLM = rag.answerer.llm  # type: ignore[assignment]
     rag.ask(questions[0])  # warm-up: loads the model and the BM25 index
-    rows = []
+
+    def one(q: str) -> dict:
+        n_calls = len(llm.calls)
+        c0, t0 = time.process_time(), time.perf_counter()
+        first_text = None
+        final = None
+        for ev in rag.ask_stream(q):
+            if ev.kind == "text" and first_text is None:
+                first_text = (time.perf_counter() - t0) * 1000
+            if ev.kind == "final":
+                final = ev.answer
+        assert final is not None
+        row = {"question": q, "status": final.status, "mode": final.mode, **final.timings}
+        row["first_text_ms"] = round(first_text or 0.0, 1)
+        row["cpu_ms"] = round((time.process_time() - c0) * 1000, 1)
+        calls = llm.calls[n_calls:]
+        if calls:
+            c = calls[-1]
+            row["prompt_tokens"] = c.get("prompt_tokens")
+            if c.get("prompt_evaluated") is not None:
+                row["prompt_evaluated"] = c["prompt_evaluated"]
+            row["gen_tokens"] = c.get("gen_tokens", 0)
+            row["pre_generate_ms"] = round((c["t_call"] - t0) * 1000, 1)
+            if c["t_first"] is not None:
+                row["model_first_token_ms"] = round((c["t_first"] - c["t_call"]) * 1000, 1)
+                decode_s = c["t_last"] - c["t_first"]
+                if row["gen_tokens"] > 1 and decode_s > 0:
+                    row["tokens_per_s"] = round((row["gen_tokens"] - 1) / decode_s, 1)
+            if c.get("eval_ms"):
+                row["model_decode_tokens_per_s"] = round(c["evals"] / c["eval_ms"] * 1000, 1)
+            if c.get("prompt_ms"):
+                done = c.get("prompt_evaluated", c["prompt_tokens"])
+                row["model_prompt_tokens_per_s"] = round(done / c["prompt_ms"] * 1000, 1)
+        return row
+
     with profiled(cfg, f"answers-{tag}"):
-        for q in questions:
-            n_calls = len(llm.calls)
-            c0, t0 = time.process_time(), time.perf_counter()
-            first_text = None
-            final = None
-            for ev in rag.ask_stream(q):
-                if ev.kind == "text" and first_text is None:
-                    first_text = (time.perf_counter() - t0) * 1000
-                if ev.kind == "final":
-                    final = ev.answer
-            assert final is not None
-            row = {"question": q, "status": final.status, "mode": final.mode, **final.timings}
-            row["first_text_ms"] = round(first_text or 0.0, 1)
-            row["cpu_ms"] = round((time.process_time() - c0) * 1000, 1)
-            calls = llm.calls[n_calls:]
-            if calls:
-                c = calls[-1]
-                row["prompt_tokens"] = c.get("prompt_tokens")
-                if c.get("prompt_evaluated") is not None:
-                    row["prompt_evaluated"] = c["prompt_evaluated"]
-                row["gen_tokens"] = c.get("gen_tokens", 0)
-                row["pre_generate_ms"] = round((c["t_call"] - t0) * 1000, 1)
-                if c["t_first"] is not None:
-                    row["model_first_token_ms"] = round((c["t_first"] - c["t_call"]) * 1000, 1)
-                    decode_s = c["t_last"] - c["t_first"]
-                    if row["gen_tokens"] > 1 and decode_s > 0:
-                        row["tokens_per_s"] = round((row["gen_tokens"] - 1) / decode_s, 1)
-                if c.get("eval_ms"):
-                    row["model_decode_tokens_per_s"] = round(c["evals"] / c["eval_ms"] * 1000, 1)
-                if c.get("prompt_ms"):
-                    done = c.get("prompt_evaluated", c["prompt_tokens"])
-                    row["model_prompt_tokens_per_s"] = round(done / c["prompt_ms"] * 1000, 1)
-            rows.append(row)
+        rows = [one(q) for q in questions]
+    cold_rows = []
+    for q in questions[:cold]:
+        rag.retriever.embedder.clear()
+        cold_rows.append(one(q))
     gen = [r for r in rows if "prompt_tokens" in r]
 
     def col(rs: list[dict], key: str) -> list[float]:
@@ -696,6 +707,15 @@ def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local") ->
         },
         "model_prompt_tokens_per_s_p50": pct(col(gen, "model_prompt_tokens_per_s"), 50),
         "model_decode_tokens_per_s_p50": pct(col(gen, "model_decode_tokens_per_s"), 50),
+        "cold_cache": {
+            "questions": len(cold_rows),
+            "ttft_ms_p50": pct(col(cold_gen := [r for r in cold_rows if "prompt_tokens" in r], "first_token_ms"), 50),
+            "ttft_ms_p95": pct(col(cold_gen, "first_token_ms"), 95),
+            "total_ms_p50": pct(col(cold_gen, "total_ms"), 50),
+            "retrieve_ms_p50": pct(col(cold_gen, "retrieve_ms"), 50),
+        }
+        if cold_rows
+        else None,
         "rows": rows,
     }
     say(
@@ -975,7 +995,7 @@ def bench_servers(local: Settings, cfg: Config, work: Path, embedder, base, ques
                 local.with_(data_dir=work / "seeded", llm_url=url),
                 llm=lambda: TimedLLM(OpenAIServerLLM(url, n_ctx=local.n_ctx)),
             )
-            out["answer"] = bench_answers(rag, questions[: cfg.server_questions], cfg, "llm-server")
+            out["answer"] = bench_answers(rag, questions[: cfg.server_questions], cfg, "llm-server", cold=0)
             out["answer"].pop("rows")
             out["llm_server_peak_rss_mb"] = rss_peak_mb(proc.pid)
     return out

@@ -81,9 +81,15 @@ def test_answer_figures_from_a_scripted_model(seeded_dir, tmp_path):
         assert r["prompt_tokens"] > 50 and r["gen_tokens"] > 0
         assert r["first_token_ms"] <= r["total_ms"] and r["retrieve_ms"] <= r["first_token_ms"]
     assert out["ttft_ms_p50"] is not None and out["prompt_tokens_p50"] > 50
+    # The same questions again, each with the embedding cache emptied: retrieval then pays
+    # for embedding the sentences its rerank compares (the first question's were all
+    # cached by the warm-up, which asked it).
+    cold = out["cold_cache"]
+    assert cold["questions"] == 3 and cold["retrieve_ms_p50"] > 2 * out["rows"][0]["retrieve_ms"]
 
     report = {"answer": out, "retrieval_ms": {}, "notes": ["scripted model"], "machine": {}}
     write_report(report, tmp_path / "out")
+    assert "embedding cache emptied" in (tmp_path / "out" / "report.md").read_text()
     saved = json.loads((tmp_path / "out" / "report.json").read_text())
     assert set(saved["answer"]) == {"ttft_ms_p50", "total_ms_p50", "total_ms_p95", "tokens_per_s", "prompt_tokens_p50"}
     assert saved["answer"]["prompt_tokens_p50"] == out["prompt_tokens_p50"]
