@@ -129,6 +129,8 @@ def test_prompt_templates_are_strict():
         # The articles mention "a Brazilian judge" and "an X adviser", never by name.
         ("What is the name of the Brazilian judge Musk clashed with over censorship?", "names no judge"),
         ("What is the name of the X adviser who said he saw no evidence of an attack?", "names no adviser"),
+        # The figures on followers are Trump's and Musk's.
+        ("How many followers does Kamala Harris have on X?", "about someone else"),
     ],
 )
 def test_near_miss_questions_are_refused(seeded_dir, question, reason):
@@ -137,6 +139,42 @@ def test_near_miss_questions_are_refused(seeded_dir, question, reason):
     ans = rag.ask(question)
     assert ans.status == "refused", ans.answer
     assert any(reason in d for d in ans.dropped), ans.dropped
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("How many followers does Trump have on X?", "88 million"),
+        # "He predicted that maybe 35 of them would ..." names Trump only in the sentence
+        # before: a pronoun gets the benefit of the doubt.
+        ("How many states did Trump predict would 'do great' if education went back to them?", "35"),
+    ],
+)
+def test_figures_about_the_named_person_are_answered(seeded_dir, question, figure):
+    rag = mock_rag(seeded_dir, ["unused"])
+    ans = rag.ask(question)
+    assert ans.status == "answered" and figure in ans.answer, (ans.answer, ans.dropped)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many people were listening when Trump claimed 60 million?",
+        # Written after the gold set, to test refusal rules on questions they were not
+        # made from. Each was refused by a rule that was then dropped: "the best
+        # sentence must hold the figure", "a question for exact words needs a quotation
+        # in the best sentence", "what a how-many question counts must be a word of the
+        # articles" ("lawmakers": they say "Rep.").
+        "How many users tried to join the Spaces event?",
+        "What exact words did Trump use about the assassination attempt?",
+        "What exact words did the Harris campaign use about Trump and Musk?",
+        "How many Democratic lawmakers wrote to Jim Jordan?",
+    ],
+)
+def test_fair_questions_are_answered(seeded_dir, question):
+    rag = mock_rag(seeded_dir, ["unused"])
+    ans = rag.ask(question)
+    assert ans.status == "answered", ans.dropped
 
 
 def test_role_question_with_a_named_answer_is_answered(seeded_dir):
