@@ -207,8 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--max-tokens", type=int, help="most tokens the model may generate (default 96)")
     filt = argparse.ArgumentParser(add_help=False)
     filt.add_argument("--outlet", help="only this outlet")
-    filt.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD)")
-    filt.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
+    filt.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD, YYYY-MM or YYYY)")
+    filt.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD, YYYY-MM or YYYY)")
 
     p = argparse.ArgumentParser(prog="rag", description="Local news summariser and question answering, offline.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

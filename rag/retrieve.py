@@ -6,11 +6,13 @@ so one article cannot fill every slot.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
+from rag.errors import RagError
 from rag.text import content_words, sentence_spans
 from rag.types import Hit
 
@@ -53,11 +55,41 @@ def lexical_tokens(text: str) -> list[str]:
     return out
 
 
+def iso_day(value: str | None, end: bool = False) -> str | None:
+    """A filter date as YYYY-MM-DD; a year or a month stands for its first day, or its
+    last with ``end``. Anything else is a user error, not a filter that matches nothing.
+
+    >>> iso_day("2024-08-13"), iso_day("2024"), iso_day("2024-08", end=True)
+    ('2024-08-13', '2024-01-01', '2024-08-31')
+    >>> iso_day("last week")
+    Traceback (most recent call last):
+    rag.errors.RagError: not a date: 'last week' (use YYYY-MM-DD, YYYY-MM or YYYY)
+    """
+    if value is None or value == "":
+        return None
+    import calendar
+    import datetime as dt
+
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
+    try:
+        if not m:
+            raise ValueError
+        year, month, day = int(m.group(1)), int(m.group(2) or (12 if end else 1)), m.group(3)
+        last = calendar.monthrange(year, month)[1]
+        return dt.date(year, month, int(day) if day else (last if end else 1)).isoformat()
+    except ValueError:
+        raise RagError(f"not a date: {value!r} (use YYYY-MM-DD, YYYY-MM or YYYY)") from None
+
+
 @dataclass
 class Filters:
     outlet: str | None = None
     since: str | None = None  # ISO date, inclusive
     until: str | None = None
+
+    def __post_init__(self) -> None:
+        self.since = iso_day(self.since)
+        self.until = iso_day(self.until, end=True)
 
     def accepts(self, meta: dict) -> bool:
         if self.outlet and meta.get("outlet", "").lower() != self.outlet.lower():

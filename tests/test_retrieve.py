@@ -102,6 +102,21 @@ def test_cli_filters(seeded_dir, capsys):
     assert results and {r["outlet"] for r in results} == {"Los Angeles Times"}
 
 
+def test_date_filters_take_a_year_or_a_month(rag):
+    assert {h.published for h in rag.search("delay", k=5, filters=Filters(since="2024", until="2024-08"))} == {
+        "2024-08-13"
+    }
+    assert rag.search("delay", k=5, filters=Filters(until="2024-07")) == []
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "2024-13-01", "13/08/2024", "2024-02-30"])
+def test_a_date_that_is_not_a_date_is_a_one_line_error(seeded_dir, capsys, bad):
+    # It used to be compared as a string and silently match nothing.
+    assert main(["search", "delay", "--since", bad, "--data-dir", str(seeded_dir)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rag: error: not a date") and len(err.splitlines()) == 1, err
+
+
 def test_empty_index_returns_nothing(fresh_rag):
     assert fresh_rag.search("anything at all", k=5) == []
 
