@@ -22,9 +22,10 @@ RRF_K = 60
 # its lexical vote (recall@5 with the rerank 0.939 -> 0.955).
 POOL = 50
 # The best RERANK fused chunks are also ranked by their sentence closest to the question,
-# a third list in the fusion. A chunk's vector averages ~6 sentences, and a question
-# about one of them ("What share of voters favored letting Trump back?") can sit far
-# down the dense list (rank 31 of 64) while its sentence is the closest of all. On the
+# a third list in the fusion. A chunk's vector averages ~6 sentences, and the chunk
+# holding the one that answers ("When was Trump's account reinstated after Musk took
+# over?") can be 9th by vector and 6th by BM25 while that sentence is among the closest
+# of all. On the
 # gold set: recall@5 0.924 -> 0.955, MRR 0.717 -> 0.799 (docs/performance.md). The cost
 # is constant, whatever the size of the index: embedding ~50 sentences, which the
 # evidence stage then finds in the embedding cache.
