@@ -25,10 +25,9 @@ POOL = 50
 # a third list in the fusion. A chunk's vector averages ~6 sentences, and the chunk
 # holding the one that answers ("When was Trump's account reinstated after Musk took
 # over?") can be 9th by vector and 6th by BM25 while that sentence is among the closest
-# of all. On the
-# gold set: recall@5 0.924 -> 0.955, MRR 0.717 -> 0.799 (docs/performance.md). The cost
-# is constant, whatever the size of the index: embedding ~50 sentences, which the
-# evidence stage then finds in the embedding cache.
+# of all. On the gold set: recall@5 0.924 -> 0.955, MRR 0.717 -> 0.799
+# (docs/performance.md). The cost is constant, whatever the size of the index: embedding
+# ~50 sentences, which the evidence stage then finds in the embedding cache.
 RERANK = 10
 MIN_SENTENCE_CHARS = 15  # shorter pieces ("Trump said.") are not evidence (see evidence.candidates)
 
