@@ -172,6 +172,33 @@ def unanchored(sentence: str, passage_text: str) -> str | None:
     return None
 
 
+_SCALED = re.compile(r"(\d[\d,]*(?:\.\d+)?)(?:\s*(million|billion|thousand|trillion|percent|per cent|%))?", re.I)
+
+
+def _scales(text: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for m in _SCALED.finditer(text):
+        scale = (m.group(2) or "").lower()
+        scale = "%" if scale in ("percent", "per cent") else scale
+        out.setdefault(m.group(1).replace(",", ""), set()).add(scale)
+    return out
+
+
+def rescaled(sentence: str, passage_text: str) -> str | None:
+    """The first figure of ``sentence`` whose scale word differs from every use of that
+    figure in the passage ("88" or "88 thousand" for "88 million"), or None.
+
+    >>> p = "His X account is followed by 88 million; 51.8% voted."
+    >>> rescaled("88 [1].", p), rescaled("88 million follow him.", p), rescaled("51.8 percent voted.", p)
+    ('88', None, None)
+    """
+    known = _scales(passage_text)
+    for number, scales in _scales(sentence).items():
+        if number in known and not scales <= known[number]:
+            return number
+    return None
+
+
 def support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
     """Is ``sentence`` backed by the text of ``passages`` taken together?"""
     if not passages:
@@ -191,6 +218,9 @@ def support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
     share = sum(1 for t in toks if t in ptoks) / len(toks)
     if share < MIN_OVERLAP:
         return False, f"only {share:.0%} of its words are in the passage"
+    scaled = rescaled(sentence, ptext)
+    if scaled:
+        return False, f"'{scaled}' without the scale the passage gives it"
     loose = unanchored(sentence, ptext)
     if loose:
         return False, f"'{loose}' is not where the passage puts it"

@@ -113,3 +113,25 @@ def test_any_verbatim_stretch_of_a_passage_is_anchored(data):
     i = data.draw(st.integers(0, len(words) - 2))
     j = data.draw(st.integers(i + 2, len(words)))
     assert unanchored(" ".join(words[i:j]), FOLLOWERS.text) is None
+
+
+def test_a_figure_without_its_scale_is_rejected():
+    # The model answered "How many followers does Trump have on X?" with "88 [1]":
+    # every word is in the passage, but 88 is not 88 million.
+    for wrong in ("88 [1].", "His X account is followed by 88 thousand [1]."):
+        checked = verify(wrong, [FOLLOWERS]).sentences[0]
+        assert not checked.supported and "without the scale" in checked.reason, checked
+    assert verify("His X account is followed by 88 million [1].", [FOLLOWERS]).sentences[0].supported
+
+
+@given(st.data())
+def test_any_verbatim_stretch_of_a_passage_keeps_its_scales(data):
+    from rag.verify import rescaled
+
+    words = FOLLOWERS.text.split()
+    i = data.draw(st.integers(0, len(words) - 1))
+    j = data.draw(st.integers(i + 1, len(words)))
+    stretch = " ".join(words[i:j])
+    # A stretch that cuts between a figure and its scale word drops the scale.
+    cut = any(w[0].isdigit() for w in words[j - 1 : j]) and j < len(words) and words[j].startswith("million")
+    assert (rescaled(stretch, FOLLOWERS.text) is None) != cut
