@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.retrieve import lexical_tokens
-from rag.text import numbers, sentence_spans
+from rag.text import numbers, quoted_sentence_spans
 from rag.types import Hit, Passage
 
 # Question words that carry no topic.
@@ -89,7 +89,7 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     seen: set[tuple[str, int]] = set()
     out: list[Candidate] = []
     for r, h in enumerate(hits):
-        for s, e in sentence_spans(h.text):
+        for s, e in quoted_sentence_spans(h.text):
             key = (h.article_id, h.start + s)
             if key in seen or len(h.text[s:e]) < 15:
                 continue

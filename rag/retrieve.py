@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.errors import RagError
-from rag.text import content_words, sentence_spans
+from rag.text import content_words, quoted_sentence_spans
 from rag.types import Hit
 
 RRF_K = 60
@@ -38,7 +38,7 @@ def sentences_of(text: str) -> list[str]:
     >>> sentences_of("It began very late. Why? The servers failed under the load.")
     ['It began very late.', 'The servers failed under the load.']
     """
-    return [text[s:e] for s, e in sentence_spans(text) if e - s >= MIN_SENTENCE_CHARS]
+    return [text[s:e] for s, e in quoted_sentence_spans(text) if e - s >= MIN_SENTENCE_CHARS]
 
 
 def lexical_tokens(text: str) -> list[str]:

@@ -83,3 +83,20 @@ def test_calendar_dates_beat_vague_ones_and_years_are_not_counts():
     assert ev.answer_type_bonus("How many accounts voted?", "A poll ran in 2022.") == 0.0
     assert ev.answer_type_bonus("How many accounts voted?", "Fifteen million accounts voted.") > 0
     assert ev.answer_type_bonus("How soon did he endorse him?", "He endorsed him two days later.") > 0
+
+
+def test_a_quotation_of_several_sentences_is_one_candidate():
+    # Split at its exclamation marks, "DISASTER" sat alone in a fragment that shares no
+    # word with "How did Trump mock DeSantis's launch?" and lost to the lead-in.
+    text = (
+        "At that time, Trump had mocked DeSantis's botched rollout. "
+        '"Wow! The DeSanctus TWITTER launch is a DISASTER! His whole campaign will be a disaster. WATCH!" '
+        "Trump had written in a message."
+    )
+    got = [c.text for c in ev.candidates([_hit(text)])]
+    assert got == [
+        "At that time, Trump had mocked DeSantis's botched rollout.",
+        '"Wow! The DeSanctus TWITTER launch is a DISASTER! His whole campaign will be a disaster. WATCH!" '
+        "Trump had written in a message.",
+    ]
+    assert all(text[c.start : c.end] == c.text for c in ev.candidates([_hit(text)]))

@@ -6,7 +6,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_gold import normalise as gold_normalise
 
-from rag.text import collapse_space, content_words, normalise, numbers, sentence_spans
+from rag.text import collapse_space, content_words, normalise, numbers, quoted_sentence_spans, sentence_spans
 
 # Words, numbers, abbreviations, quotes and sentence ends in every combination.
 _WORDS = st.sampled_from(
@@ -72,6 +72,26 @@ def _check_spans(text: str) -> None:
 @example(" \n\t\r\u2028x.\u00a0 Y")
 def test_sentence_spans_cover_text_in_order(text):
     _check_spans(text)
+
+
+_QUOTED = st.lists(
+    st.tuples(st.sampled_from(["", '"', "“", "”", "‘"]), _WORDS, st.sampled_from(["", '"', "”", ","]), _ENDS),
+    max_size=10,
+).map(lambda parts: " ".join(f"{o}{w.capitalize()} word{c}{e}" for o, w, c, e in parts))
+
+
+@given(st.one_of(_QUOTED, _ANY_TEXT))
+@settings(max_examples=300, deadline=None)
+@example('"Wow! The launch is a DISASTER! WATCH!" Trump had written. It was May.')
+def test_quoted_spans_join_whole_sentences_only(text):
+    """Every quoted span is a run of consecutive plain sentences on one line: the same
+    text, in order, cut only where a plain sentence ends."""
+    plain = sentence_spans(text)
+    starts, ends = {a for a, _ in plain}, {b for _, b in plain}
+    joined = quoted_sentence_spans(text)
+    assert all(a in starts and b in ends and "\n" not in text[a:b] for a, b in joined)
+    inside = [[p for p in plain if a <= p[0] and p[1] <= b] for a, b in joined]
+    assert [p for group in inside for p in group] == plain
 
 
 def test_sentence_spans_known_cases():
