@@ -195,11 +195,11 @@ def answerable(
     if role and not names_role(question, (role.group(1) or role.group(2)).lower(), [c.text for c in top]):
         return False, f"the evidence names no {(role.group(1) or role.group(2)).lower()}"
     if ev._NUMBER_Q.search(question):
-        if not any(ev._HAS_NUMBER.search(ev._strip_numbers(c.text, question)) for c in top):
+        figures = [c for c in top if ev._HAS_NUMBER.search(ev._strip_numbers(c.text, question))]
+        if not figures:
             return False, "no figure in the evidence"
         if _MONEY_Q.search(question) and not any(_MONEY.search(ev._strip_numbers(c.text, question)) for c in top):
             return False, "no sum of money in the evidence"
-        figures = [c for c in top if ev._HAS_NUMBER.search(ev._strip_numbers(c.text, question))]
         if not figure_about(question, figures):
             return False, "the figures in the evidence are about someone else"
     return True, ""

@@ -223,19 +223,19 @@ class CachedEmbedder:
         return self.inner.dim
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._vecs))
-        fresh = self.inner.embed(missing) if missing else np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:  # what is known now stays known for this call, whatever others evict
             found = {t: self._vecs[t] for t in texts if t in self._vecs}
-            found.update(zip(missing, fresh))
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, self.inner.embed(missing)))
+        with self._lock:
             for t, v in found.items():
                 self._vecs[t] = v
                 self._vecs.move_to_end(t)
             while len(self._vecs) > self.size:
                 self._vecs.popitem(last=False)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
         return np.asarray([found[t] for t in texts], dtype=np.float32)
 
     def clear(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,56 @@ def test_unreadable_graph_is_a_clear_error(tmp_path):
     bad.write_bytes(b"not a graph")
     with pytest.raises(RagError, match="delete it to rebuild"):
         Embedder(bad)
+
+
+class _Hashing:
+    """A stand-in embedder: each text's vector is a function of that text alone."""
+
+    dim = 4
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed(self, texts):
+        self.calls += len(texts)
+        time.sleep(0.0005)  # let other threads run, as the real model does
+        return np.asarray([[len(t), ord(t[0]), ord(t[-1]), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_cached_embedder_is_bounded_and_returns_each_texts_own_vector():
+    from rag.embed import CachedEmbedder
+
+    inner = _Hashing()
+    cache = CachedEmbedder(inner, size=3)
+    texts = ["alpha", "beta", "gamma", "delta", "beta"]
+    np.testing.assert_array_equal(cache.embed(texts), inner.embed(texts))
+    assert len(cache._vecs) == 3
+    before = inner.calls
+    cache.embed(["delta", "beta"])  # the most recent three are remembered
+    assert inner.calls == before
+
+
+def test_cached_embedder_under_concurrent_eviction():
+    import threading
+
+    from rag.embed import CachedEmbedder
+
+    inner = _Hashing()
+    cache = CachedEmbedder(inner, size=4)
+    words = [f"w{i}x" for i in range(30)]
+    errors = []
+
+    def work(k: int) -> None:
+        try:
+            for i in range(200):
+                batch = [words[(k + i + j) % 30] for j in range(6)]
+                np.testing.assert_array_equal(cache.embed(batch), _Hashing().embed(batch))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:1]
