@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.retrieve import lexical_tokens
-from rag.text import numbers, quoted_sentence_spans
+from rag.retrieve import evidence_spans, lexical_tokens
+from rag.text import numbers
 from rag.types import Hit, Passage
 
 # Question words that carry no topic.
@@ -89,9 +89,9 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     seen: set[tuple[str, int]] = set()
     out: list[Candidate] = []
     for r, h in enumerate(hits):
-        for s, e in quoted_sentence_spans(h.text):
+        for s, e in evidence_spans(h.text):
             key = (h.article_id, h.start + s)
-            if key in seen or len(h.text[s:e]) < 15:
+            if key in seen:
                 continue
             seen.add(key)
             out.append(Candidate(r, h, h.start + s, h.start + e, h.text[s:e]))

@@ -5,6 +5,8 @@ so one article cannot fill every slot.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import hashlib
 import re
 import threading
@@ -29,16 +31,19 @@ POOL = 50
 # (docs/performance.md). The cost is constant, whatever the size of the index: embedding
 # ~50 sentences, which the evidence stage then finds in the embedding cache.
 RERANK = 10
-MIN_SENTENCE_CHARS = 15  # shorter pieces ("Trump said.") are not evidence (see evidence.candidates)
+MIN_SENTENCE_CHARS = 15  # shorter pieces ("Why?") are not evidence
 
 
-def sentences_of(text: str) -> list[str]:
-    """The sentences of a chunk that can be evidence.
+def evidence_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of a chunk's sentences that can be evidence. The rerank and the evidence
+    stage both split chunks with this, so the evidence stage finds the rerank's vectors
+    in the embedding cache.
 
-    >>> sentences_of("It began very late. Why? The servers failed under the load.")
+    >>> t = "It began very late. Why? The servers failed under the load."
+    >>> [t[a:b] for a, b in evidence_spans(t)]
     ['It began very late.', 'The servers failed under the load.']
     """
-    return [text[s:e] for s, e in quoted_sentence_spans(text) if e - s >= MIN_SENTENCE_CHARS]
+    return [(s, e) for s, e in quoted_sentence_spans(text) if e - s >= MIN_SENTENCE_CHARS]
 
 
 def lexical_tokens(text: str) -> list[str]:
@@ -67,9 +72,6 @@ def iso_day(value: str | None, end: bool = False) -> str | None:
     """
     if value is None or value == "":
         return None
-    import calendar
-    import datetime as dt
-
     m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
     try:
         if not m:
@@ -243,7 +245,8 @@ class Retriever:
 
     def _rerank(self, qvec: np.ndarray, top: list[str], lex: LexicalIndex, fused: dict[str, float]) -> None:
         """Add to ``fused`` each of ``top``'s rank by its sentence closest to the query."""
-        sents = [sentences_of(lex.docs[lex.pos[cid]]) for cid in top]
+        docs = [lex.docs[lex.pos[cid]] for cid in top]
+        sents = [[d[s:e] for s, e in evidence_spans(d)] for d in docs]
         flat = [s for ss in sents for s in ss]
         if not flat:
             return
