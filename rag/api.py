@@ -12,12 +12,12 @@ import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from rag.answer import Answerer, Event
+from rag.answer.generate import Answerer, Event
 from rag.errors import RagError
-from rag.ingest import IngestReport, ingest_paths
-from rag.llm import LLM, load_llm
-from rag.retrieve import Filters, Retriever
-from rag.settings import Settings
+from rag.index.retrieve import Filters, Retriever
+from rag.ingest.pipeline import IngestReport, ingest_paths
+from rag.llm.backends import LLM, load_llm
+from rag.settings import Settings, apply_offline_env
 from rag.types import Answer, Article, Hit
 
 
@@ -35,6 +35,8 @@ class Rag:
     """Lazily loads the embedder, the index and the model on first use."""
 
     def __init__(self, settings: Settings | None = None, llm: LLM | Callable[[], LLM] | None = None) -> None:
+        """``settings`` default to :meth:`Settings.from_env` (the Python API is an entry point)."""
+        apply_offline_env()
         self.settings = settings or Settings.from_env()
         if llm is None:
             self._llm_factory: Callable[[], LLM] = lambda: load_llm(self.settings)
@@ -45,17 +47,17 @@ class Rag:
 
     @functools.cached_property
     def embedder(self):
-        from rag.embed import get_embedder
+        from rag.index.embed import get_embedder
 
-        return get_embedder()
+        return get_embedder(self.settings.n_threads, self.settings.cache_dir)
 
     @functools.cached_property
     def store(self):
         # The store checks the index format against the embedder's name and size.
-        from rag.embed import EMBEDDER_NAME
-        from rag.store import Store
+        from rag.index.embed import DIM, EMBEDDER_NAME
+        from rag.index.store import Store
 
-        return Store(self.settings, EMBEDDER_NAME, 384)
+        return Store(self.settings, EMBEDDER_NAME, DIM)
 
     @functools.cached_property
     def retriever(self) -> Retriever:
@@ -82,8 +84,8 @@ class Rag:
 
     def rebuild(self) -> None:
         """Empty the index (keeps nothing; re-ingest afterwards)."""
-        from rag.embed import EMBEDDER_NAME
-        from rag.store import Store
+        from rag.index.embed import DIM, EMBEDDER_NAME
+        from rag.index.store import Store
 
         try:
             store = self.store
@@ -94,7 +96,7 @@ class Rag:
 
             if not self.settings.chroma_url:
                 shutil.rmtree(self.settings.data_dir / "chroma", ignore_errors=True)
-            store = Store(self.settings, EMBEDDER_NAME, 384, check_format=False)
+            store = Store(self.settings, EMBEDDER_NAME, DIM, check_format=False)
             self.__dict__["store"] = store
         store.rebuild()
 

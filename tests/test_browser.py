@@ -12,13 +12,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import SEEDS
 
 from rag.api import Rag
-from rag.settings import PROJECT_ROOT, Settings
+from rag.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
-SEED_TEXT = [p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "seeds").glob("*.txt")]
+SEED_TEXT = [p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")]
 QUESTION = "What did the Harris campaign say about the interview?"
 OFF_TOPIC = "What is the boiling point of water at sea level?"
 CHROMIUM_ARGS = [
@@ -42,7 +43,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def app_url(seeded_dir, bundled_llm):
-    from rag import ui
+    from rag.app import ui
 
     rag = Rag(Settings(data_dir=seeded_dir), llm=bundled_llm)
     demo, url = ui.start(rag, "127.0.0.1", ui.free_port())

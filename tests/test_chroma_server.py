@@ -16,12 +16,12 @@ import pytest
 from conftest import MULTILING, SEEDS
 
 from rag.api import Rag
-from rag.bench import chroma_server
-from rag.chunk import chunk_article
-from rag.cli import main
-from rag.embed import EMBEDDER_NAME
+from rag.app.cli import main
+from rag.devtools.bench import chroma_server
+from rag.index.embed import EMBEDDER_NAME
+from rag.index.store import ORPHAN_GRACE_S, Store
+from rag.ingest.chunk import chunk_article
 from rag.settings import Settings
-from rag.store import ORPHAN_GRACE_S, Store
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -49,7 +49,7 @@ def _chunk_counts(store: Store) -> dict[str, int]:
 def _cli(*args: str, env_dir: Path) -> subprocess.Popen:
     env = {**os.environ, "RAG_DATA_DIR": str(env_dir)}
     return subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", *args],
+        [sys.executable, "-m", "rag.app.cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -7,8 +7,8 @@ from conftest import MULTILING, SEEDS
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from rag.chunk import MAX_TOKENS, chunk_article, content_hash, count_tokens
-from rag.ingest import read_file
+from rag.ingest.chunk import MAX_TOKENS, chunk_article, content_hash, count_tokens
+from rag.ingest.read import read_file
 from rag.text import sentence_spans
 
 _WORD = st.sampled_from(

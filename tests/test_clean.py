@@ -7,8 +7,9 @@ import json
 import pytest
 from conftest import SEEDS
 
-from rag.clean import clean_text, html_to_text, is_boilerplate, is_injection, is_teaser, markdown_to_text
-from rag.ingest import read_file
+from rag.ingest.clean import clean_text, is_boilerplate, is_injection, is_teaser, markdown_to_text
+from rag.ingest.html import html_to_text
+from rag.ingest.read import read_file
 
 
 def _seed(prefix: str):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import build_parser, main
+from rag.app.cli import build_parser, main
 
 RAG = str(Path(sys.executable).parent / "rag")
 COMMANDS = ["ingest", "search", "ask", "sources", "remove", "brief", "eval", "serve", "bench"]
@@ -34,7 +34,7 @@ def test_help_lists_every_command_with_one_line_help():
     assert out.returncode == 0 and not out.stderr
     listed = {}
     for line in out.stdout.splitlines():
-        m = re.match(r"^ {4}(\w+)\s{2,}(\S.*)$", line)
+        m = re.match(r"^ {4}([\w-]+)\s{2,}(\S.*)$", line)
         if m:
             listed[m.group(1)] = m.group(2)
     assert sorted(listed) == sorted(COMMANDS), out.stdout

@@ -26,10 +26,10 @@ from conftest import MULTILING, SEEDS
 from test_crash import check_index
 
 from rag.api import Rag
-from rag.ingest import read_file
+from rag.app.ui import free_port
+from rag.index.store import _get_all
+from rag.ingest.read import read_file
 from rag.settings import Settings
-from rag.store import _get_all
-from rag.ui import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -17,9 +17,9 @@ from conftest import MULTILING
 from test_ingest import make_corpus
 
 from rag.api import Rag
-from rag.chunk import chunk_article, content_hash
-from rag.cli import main
-from rag.ingest import read_file
+from rag.app.cli import main
+from rag.ingest.chunk import chunk_article, content_hash
+from rag.ingest.read import read_file
 from rag.settings import Settings
 
 pytestmark = pytest.mark.slow

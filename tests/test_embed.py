@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from rag.embed import MAX_SEQ_LENGTH, Embedder, export_onnx, model_dir, onnx_path
-from rag.ingest import read_file
+from rag.index.embed import MAX_SEQ_LENGTH, Embedder, export_onnx, model_dir, onnx_path
+from rag.ingest.read import read_file
 from rag.text import sentence_spans
 from tests.conftest import SEEDS
 
@@ -91,7 +91,7 @@ class _Hashing:
 
 
 def test_cached_embedder_is_bounded_and_returns_each_texts_own_vector():
-    from rag.embed import CachedEmbedder
+    from rag.index.embed import CachedEmbedder
 
     inner = _Hashing()
     cache = CachedEmbedder(inner, size=3)
@@ -106,7 +106,7 @@ def test_cached_embedder_is_bounded_and_returns_each_texts_own_vector():
 def test_cached_embedder_under_concurrent_eviction():
     import threading
 
-    from rag.embed import CachedEmbedder
+    from rag.index.embed import CachedEmbedder
 
     inner = _Hashing()
     cache = CachedEmbedder(inner, size=4)

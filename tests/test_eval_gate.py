@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import GOLD, ROOT
 
-from rag.evals import FLOORS, GOLD, REPORT_DIR, compare, gate_failures, run_eval
+from rag.devtools.evals import FLOORS, compare, gate_failures, run_eval
 from rag.text import normalise
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
@@ -38,7 +39,7 @@ def test_citations_are_always_valid(report):
 
 
 def test_no_regression_against_the_committed_baseline(report):
-    baseline = json.loads((REPORT_DIR / "report.json").read_text(encoding="utf-8"))
+    baseline = json.loads((ROOT / "evals" / "report" / "report.json").read_text(encoding="utf-8"))
     assert compare(report, baseline) == []
 
 
@@ -63,7 +64,7 @@ def test_issue_floor(report, metric):
 
 
 def test_harness_scores_a_known_wrong_answer_as_wrong():
-    from rag.evals import GoldItem, is_correct
+    from rag.devtools.evals import GoldItem, is_correct
 
     item = GoldItem("x", "?", "numeric", answers=["88 million"], facts=["88 million"])
     assert not is_correct(item, "Trump has 7.5 million followers.")

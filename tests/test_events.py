@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from conftest import MULTILING
 
-from rag.errors import RagError
-from rag.events import (
+from rag.brief.events import (
     COHESION_SHARE,
     MIN_LINK,
     Event,
@@ -20,6 +19,7 @@ from rag.events import (
     group_articles,
     grouping_scores,
 )
+from rag.errors import RagError
 from rag.types import Article
 
 
@@ -189,7 +189,7 @@ def test_multiling_grouping_reaches_the_target(tmp_path, embedder):
     if not (MULTILING / "articles").is_dir():
         pytest.skip(f"MultiLing corpus not at {MULTILING}")
     from rag.api import Rag
-    from rag.brief_eval import _topic, ingest_multiling, multiling_grouping
+    from rag.devtools.brief_eval import _topic, ingest_multiling, multiling_grouping
     from rag.settings import Settings
 
     rag = Rag(Settings(data_dir=tmp_path / "ml"))

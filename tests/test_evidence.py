@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
-from rag import evidence as ev
+from rag.answer import evidence as ev
 from rag.types import Hit
 
 

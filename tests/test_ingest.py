@@ -11,10 +11,10 @@ import pytest
 from conftest import SEEDS
 
 from rag.api import Rag
-from rag.chunk import chunk_article
-from rag.cli import main
+from rag.app.cli import main
 from rag.errors import RagError
-from rag.ingest import read_file
+from rag.ingest.chunk import chunk_article
+from rag.ingest.read import read_file
 from rag.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
-import rag.clean
+import rag.ingest.clean
+from rag.answer.verify import support
 from rag.api import Rag
 from rag.settings import Settings
 from rag.types import Answer, Passage
-from rag.verify import support
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 
@@ -74,7 +74,7 @@ def answers(hostile_rag) -> dict[str, Answer]:
 @pytest.fixture(scope="module")
 def unfiltered_rag(tmp_path_factory, bundled_llm, embedder) -> Rag:
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(rag.clean, "is_injection", lambda line: False)
+        m.setattr(rag.ingest.clean, "is_injection", lambda line: False)
         return _rag(tmp_path_factory.mktemp("unfiltered"), bundled_llm)
 
 

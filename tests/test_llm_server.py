@@ -14,9 +14,9 @@ import pytest
 from conftest import SEEDS
 
 from rag.api import Rag
-from rag.bench import free_port, llm_server
+from rag.devtools.bench_util import free_port, llm_server
 from rag.errors import RagError
-from rag.llm import OpenAIServerLLM, bundled_model_path
+from rag.llm.backends import OpenAIServerLLM, bundled_model_path
 from rag.settings import Settings
 
 pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.model]
@@ -38,7 +38,7 @@ def _squash(text: str) -> str:
 def _rag(*args: str, data_dir) -> subprocess.CompletedProcess:
     env = {**os.environ, "RAG_DATA_DIR": str(data_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, env=env, timeout=600
+        [sys.executable, "-m", "rag.app.cli", *args], capture_output=True, text=True, env=env, timeout=600
     )
 
 

@@ -19,9 +19,10 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from conftest import ROOT
 
 from rag.api import Rag
-from rag.settings import PROJECT_ROOT, Settings
+from rag.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
@@ -37,7 +38,7 @@ MAX_MB = 1  # the ingest limit; Gradio's upload limit is four times it (rag.ui.s
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, embedder):
-    from rag import ui
+    from rag.app import ui
 
     root = tmp_path_factory.mktemp("page")
     articles = root / "articles"
@@ -112,10 +113,10 @@ def test_file_routes_refuse_everything_outside_the_upload_folder(app):
         f"{upload_dir}/..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
         f"{upload_dir.parent}/../../../../../../work/../etc/passwd",
         "/proc/self/environ",
-        str(PROJECT_ROOT / "pyproject.toml"),
+        str(ROOT / "pyproject.toml"),
         "pyproject.toml",  # relative to the server's working directory
         "../pyproject.toml",
-        str(next(PROJECT_ROOT.joinpath("seeds").glob("*.txt"))),
+        str(next(ROOT.joinpath("seeds").glob("*.txt"))),
         str(data / "chroma" / "chroma.sqlite3"),
         f"{upload_dir}/../../../../../../{str(data / 'chroma' / 'chroma.sqlite3').lstrip('/')}",
         str(data / "write.lock"),
@@ -125,7 +126,7 @@ def test_file_routes_refuse_everything_outside_the_upload_folder(app):
     targets = [f"/gradio_api/file={p}" for p in protected] + [
         "/gradio_api/file/etc/passwd",  # the deprecated route
         "/gradio_api/file//etc/passwd",
-        f"/gradio_api/file/{str(PROJECT_ROOT / 'pyproject.toml').lstrip('/')}",
+        f"/gradio_api/file/{str(ROOT / 'pyproject.toml').lstrip('/')}",
         "/file=/etc/passwd",
         "/static/../../../../../../etc/passwd",
         "/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
@@ -149,10 +150,10 @@ def test_add_articles_takes_only_files_a_visitor_uploaded(app):
     before = app.rag.sources()
     up_folder = Path(_upload(app, "x.txt", b"x").json()[0]).parent
     attempts = [
-        _file_data(str(PROJECT_ROOT / "README.md")),
+        _file_data(str(ROOT / "README.md")),
         _file_data(str(app.articles / "harbour.txt")),
         _file_data("/etc/passwd"),
-        _file_data(f"{up_folder}/../../../../../../{str(PROJECT_ROOT / 'README.md').lstrip('/')}"),
+        _file_data(f"{up_folder}/../../../../../../{str(ROOT / 'README.md').lstrip('/')}"),
         _file_data("README.md"),  # relative to the server's working directory
         _file_data("x.txt", url=f"http://127.0.0.1:{app.port}/gradio_api/file=/etc/passwd"),
         _file_data(f"http://127.0.0.1:{app.port}/config", url=f"http://127.0.0.1:{app.port}/config"),
@@ -172,15 +173,15 @@ def test_remove_and_briefing_treat_a_path_as_an_unknown_id(app):
         event, data = _call(app, "remove_article", [bad])
         assert (event, data["error"]) == ("error", f"no article with id {bad!r}")
     assert app.rag.sources() == before
-    pytest.importorskip("rag.brief", reason="the Briefings tab needs rag.brief")
-    for bad in ["../../etc/passwd", str(PROJECT_ROOT / "README.md")]:
+    pytest.importorskip("rag.brief.build", reason="the Briefings tab needs rag.brief")
+    for bad in ["../../etc/passwd", str(ROOT / "README.md")]:
         event, data = _call(app, "briefing", [bad, 250])
         assert event == "error" and data["error"].startswith(f"no event with id {bad!r}"), data
         assert not _leaks(json.dumps(data))
 
 
 def test_upload_names_cannot_leave_the_upload_folder(app, tmp_path):
-    from rag.ui_messages import escape_markdown
+    from rag.app.ui_messages import escape_markdown
 
     folder = Path(_upload(app, "ok.txt", b"a plain upload").json()[0]).parent.parent  # <folder>/<hash>/ok.txt
     tag = uuid.uuid4().hex[:8]

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from test_clean import HOSTILE_HTML
 
-import rag.ingest
+import rag.ingest.pipeline
 from rag.api import Rag
-from rag.cli import main
+from rag.app.cli import main
 from rag.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -97,7 +97,7 @@ GOOD = [
 @pytest.fixture
 def vanish(monkeypatch):
     """Make sub/vanishing.txt disappear after discovery and before it is read."""
-    real = rag.ingest.discover
+    real = rag.ingest.pipeline.discover
 
     def discover(paths, report):
         files, folders = real(paths, report)
@@ -106,7 +106,7 @@ def vanish(monkeypatch):
                 f.unlink()
         return files, folders
 
-    monkeypatch.setattr(rag.ingest, "discover", discover)
+    monkeypatch.setattr(rag.ingest.pipeline, "discover", discover)
 
 
 def test_bad_files_corpus(tmp_path, embedder, vanish, capsys):
@@ -156,14 +156,14 @@ def test_a_file_that_vanishes_is_removed_by_sync(tmp_path, embedder, monkeypatch
         (folder / f"{place}.txt").write_text(article("Council vote", place), encoding="utf-8")
     r = Rag(Settings(data_dir=tmp_path / "data"))
     assert len(r.ingest([folder]).added) == 2
-    real = rag.ingest.read_file
+    real = rag.ingest.pipeline.read_file
 
     def read_file(path, *a, **k):
         if path.name == "Ely.txt":
             path.unlink()  # gone between discovery and reading
         return real(path, *a, **k)
 
-    monkeypatch.setattr(rag.ingest, "read_file", read_file)
+    monkeypatch.setattr(rag.ingest.pipeline, "read_file", read_file)
     report = r.ingest([folder])
     assert [Path(s["path"]).name for s in report.skipped] == ["Ely.txt"]
     assert report.removed == ["Ely.txt"] and report.unchanged == ["Wells.txt"]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from rag.api import Rag
-from rag.cli import main
-from rag.retrieve import Filters
+from rag.app.cli import main
+from rag.index.retrieve import Filters
 from rag.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -140,7 +140,7 @@ def test_sentence_rerank_lifts_the_chunk_whose_sentence_answers(rag):
 def test_the_evidence_stage_reuses_the_rerank_vectors(rag):
     """The rerank embeds the sentences of the best chunks; scoring the evidence of the
     kept chunks then embeds nothing new."""
-    from rag import evidence as ev
+    from rag.answer import evidence as ev
 
     cached = rag.retriever.embedder
     cached.clear()

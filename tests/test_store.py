@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from test_ingest import make_corpus
 
-import rag.store
+import rag.index.store
 from rag.api import Rag
-from rag.cli import main
-from rag.embed import EMBEDDER_NAME
+from rag.app.cli import main
 from rag.errors import RagError
+from rag.index.embed import EMBEDDER_NAME
+from rag.index.store import Store
 from rag.settings import Settings
-from rag.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,7 @@ def test_index_of_another_chunker_version_needs_rebuild(tmp_path, embedder, monk
     data = tmp_path / "data"
     folder = make_corpus(tmp_path / "news")
     with monkeypatch.context() as m:
-        m.setattr(rag.store, "CHUNKER_VERSION", "sent-v0")
+        m.setattr(rag.index.store, "CHUNKER_VERSION", "sent-v0")
         old = Rag(Settings(data_dir=data))
         old.ingest([folder])
         old.store.close()
@@ -130,7 +130,7 @@ def test_chroma_url_with_nothing_listening(embedder):
 
 @pytest.mark.server
 def test_mismatched_index_on_a_chroma_server_is_rebuilt(tmp_path, embedder, capsys):
-    from rag.bench import chroma_server
+    from rag.devtools.bench import chroma_server
 
     folder = make_corpus(tmp_path / "news")
     with chroma_server(tmp_path / "server") as (url, _):

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import SEEDS
 
 from rag.api import Rag
-from rag.settings import PROJECT_ROOT, Settings
+from rag.settings import Settings
 
-SEEDS = PROJECT_ROOT / "seeds"
 SEED_TEXT = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
 QUESTION = "What did Musk blame for the late start of the conversation?"
 
@@ -31,7 +31,7 @@ def _in_a_seed(quote: str) -> bool:
 
 # -- fast: flags and refusals (no server started) ---------------------------------------
 def test_public_host_without_password_is_refused(tmp_path, capsys):
-    from rag.cli import main
+    from rag.app.cli import main
 
     os.environ.pop("RAG_AUTH", None)
     rc = main(["serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path)])
@@ -43,7 +43,7 @@ def test_public_host_without_password_is_refused(tmp_path, capsys):
 
 
 def test_malformed_auth_is_one_line_error(tmp_path, capsys, monkeypatch):
-    from rag.cli import main
+    from rag.app.cli import main
 
     monkeypatch.setenv("RAG_AUTH", "no-colon")
     rc = main(["serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path)])
@@ -52,7 +52,7 @@ def test_malformed_auth_is_one_line_error(tmp_path, capsys, monkeypatch):
 
 
 def test_loopback_and_auth_parsing():
-    from rag.ui import is_loopback, parse_auth
+    from rag.app.ui import is_loopback, parse_auth
 
     assert all(is_loopback(h) for h in ("127.0.0.1", "127.5.0.1", "localhost", "::1"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "192.168.1.2", "example.org", "::"))
@@ -64,8 +64,8 @@ def test_loopback_and_auth_parsing():
 def test_busy_port_is_one_line_error(tmp_path):
     import socket
 
+    from rag.app.ui import start
     from rag.errors import RagError
-    from rag.ui import start
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -78,8 +78,8 @@ def test_busy_port_is_one_line_error(tmp_path):
 def test_chat_refuses_empty_and_overlapping_questions_without_touching_the_chat():
     import gradio as gr
 
-    from rag import ui
-    from rag.ui_messages import Turn
+    from rag.app import ui
+    from rag.app.ui_messages import Turn
 
     post, gate, _, clear = ui._chat_callbacks(rag=None)  # posting never reaches the Rag API
     assert post("   ", [])[4] == ui.EMPTY
@@ -107,13 +107,13 @@ def _tabs(demo) -> list[str]:
 def test_evals_tab_only_when_a_report_exists(tmp_path, monkeypatch):
     import importlib.util
 
-    from rag import ui
+    from rag.app import ui
 
     rag = Rag(Settings(data_dir=tmp_path / "data"))  # an empty index; nothing loaded
     monkeypatch.setattr(ui, "_latest_eval_report", lambda: None)
     tabs = _tabs(ui.build_app(rag))
     assert tabs[:2] == ["Chat", "Library"] and "Evals" not in tabs
-    assert ("Briefings" in tabs) == (importlib.util.find_spec("rag.brief") is not None)
+    assert ("Briefings" in tabs) == (importlib.util.find_spec("rag.brief.build") is not None)
 
     chart = tmp_path / "chart.png"
     chart.write_bytes(_tiny_png())
@@ -144,7 +144,7 @@ def _tiny_png() -> bytes:
 # -- the app on the seeded index -----------------------------------------------------------
 @pytest.fixture(scope="module")
 def app_url(seeded_dir, bundled_llm):
-    from rag import ui
+    from rag.app import ui
 
     rag = Rag(Settings(data_dir=seeded_dir), llm=bundled_llm)  # read-only use: chat only
     demo, url = ui.start(rag, "127.0.0.1", ui.free_port())
@@ -242,8 +242,8 @@ def test_one_answer_at_a_time_with_a_visible_queue_while_the_page_stays_up(app_u
 @pytest.mark.server
 @pytest.mark.model
 def test_briefing_links_its_citations_to_highlighted_passages_and_downloads(app_url, seeded_dir):
-    pytest.importorskip("rag.brief", reason="the Briefings tab needs rag.brief")
-    from rag.events import find_events
+    pytest.importorskip("rag.brief.build", reason="the Briefings tab needs rag.brief")
+    from rag.brief.events import find_events
 
     event = find_events(Rag(Settings(data_dir=seeded_dir)))[0]
     body, panel, download = _client(app_url).predict(event.id, 250, api_name="/briefing")
@@ -267,7 +267,7 @@ def test_briefing_links_its_citations_to_highlighted_passages_and_downloads(app_
 def test_library_upload_reports_each_file_and_remove_deletes(tmp_path, embedder):
     from gradio_client import handle_file
 
-    from rag import ui
+    from rag.app import ui
 
     rag = Rag(Settings(data_dir=tmp_path / "data"))  # no model: the library never runs it
     demo, url = ui.start(rag, "127.0.0.1", ui.free_port())
@@ -314,13 +314,13 @@ def test_library_upload_reports_each_file_and_remove_deletes(tmp_path, embedder)
 @pytest.mark.server
 @pytest.mark.model
 def test_serve_ingests_seeds_into_an_empty_index_and_prints_the_address(tmp_path):
-    from rag.ui import free_port
+    from rag.app.ui import free_port
 
     port = free_port()
     env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
     env.pop("RAG_AUTH", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "rag.app.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

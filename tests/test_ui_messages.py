@@ -8,7 +8,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag import ui_messages as um
+from rag.app import ui_library as ul
+from rag.app import ui_messages as um
 from rag.types import Answer, Article, Citation
 
 TEXT = (
@@ -245,16 +246,16 @@ ROWS = [
 
 
 def test_library_rows_newest_first_with_placeholders():
-    rows = um.library_rows(ROWS)
+    rows = ul.library_rows(ROWS)
     assert rows[0] == ["Late start", "CNN", "2024-08-13", 9, "a.txt"]
     assert rows[1][:4] == ["(no headline)", "—", "—", 3]
-    assert len(um.LIBRARY_HEADERS) == len(rows[0])
-    assert um.library_summary(ROWS) == "2 articles · 12 passages indexed"
-    assert "empty" in um.library_summary([])
+    assert len(ul.LIBRARY_HEADERS) == len(rows[0])
+    assert ul.library_summary(ROWS) == "2 articles · 12 passages indexed"
+    assert "empty" in ul.library_summary([])
 
 
 def test_article_choices_map_labels_to_ids():
-    assert dict((v, k) for k, v in um.article_choices(ROWS)) == {
+    assert dict((v, k) for k, v in ul.article_choices(ROWS)) == {
         "a": "CNN — Late start (a.txt · a)",
         "b": "(no headline) (b.txt · b)",
     }
@@ -271,7 +272,7 @@ def test_upload_lines_give_each_file_its_result_and_reason():
         ],
     }
     up = ["/tmp/up/new.txt", "/tmp/up/old.md", "/tmp/up/empty.txt", "/tmp/up/feed.jsonl"]
-    lines = um.upload_lines(report, up).splitlines()
+    lines = ul.upload_lines(report, up).splitlines()
     assert lines[0] == "- **new.txt**: added"
     assert lines[1] == "- **old.md**: already in the index"
     assert lines[2] == "- **empty.txt**: skipped (no article text left after cleaning)"
@@ -279,14 +280,14 @@ def test_upload_lines_give_each_file_its_result_and_reason():
 
 
 def test_examples_only_when_the_seed_articles_are_indexed():
-    assert um.example_questions(ROWS, {"a.txt"}) == um.SEED_EXAMPLES
-    assert um.example_questions(ROWS, {"000.txt"}) == []
+    assert ul.example_questions(ROWS, {"a.txt"}) == ul.SEED_EXAMPLES
+    assert ul.example_questions(ROWS, {"000.txt"}) == []
 
 
 def test_metrics_table_keeps_numbers_only():
-    md = um.metrics_markdown({"accuracy": 0.8766, "n": 85, "ok": True, "by_type": {"x": 1}, "note": "hi"})
+    md = ul.metrics_markdown({"accuracy": 0.8766, "n": 85, "ok": True, "by_type": {"x": 1}, "note": "hi"})
     assert md.splitlines()[2:] == ["| accuracy | 0.877 |", "| n | 85 |"]
-    assert um.metrics_markdown({"note": "hi"}) == ""
+    assert ul.metrics_markdown({"note": "hi"}) == ""
 
 
 def test_briefing_sources_group_quotes_of_one_article_in_one_card():

@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rag.answer.verify import split_answer, support, unanchored, verify
+from rag.text import names
 from rag.types import Passage
-from rag.verify import names, split_answer, support, unanchored, verify
 
 
 def P(n: int, text: str) -> Passage:
@@ -126,7 +127,7 @@ def test_a_figure_without_its_scale_is_rejected():
 
 @given(st.data())
 def test_any_verbatim_stretch_of_a_passage_keeps_its_scales(data):
-    from rag.verify import rescaled
+    from rag.answer.verify import rescaled
 
     words = FOLLOWERS.text.split()
     i = data.draw(st.integers(0, len(words) - 1))

@@ -1,0 +1,1 @@
+"""Answering: select evidence (evidence, questions), refuse (answerability), generate (generate), verify (verify); prompt templates (prompts)."""

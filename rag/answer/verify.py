@@ -1,0 +1,175 @@
+"""Citation checking: every sentence shown as supported must be backed by the
+passages it cites.
+
+A sentence is supported by a passage when every number and every name it
+contains appears in that passage, each beside at least one of the words it has
+beside it there, and enough of its content words do too.
+Markers that name no passage are dropped; an uncited sentence is kept only if a
+passage supports it (and it is then cited to that passage).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.text import lexical_tokens, names, normalise, numbers, sentence_spans
+from rag.tuning import MIN_OVERLAP
+from rag.types import Passage
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+@dataclass
+class Checked:
+    text: str  # sentence without markers
+    cited: list[int]  # passage numbers it cites (after repair)
+    supported: bool
+    reason: str = ""
+
+
+@dataclass
+class Verification:
+    sentences: list[Checked] = field(default_factory=list)
+
+    @property
+    def kept(self) -> list[Checked]:
+        return [s for s in self.sentences if s.supported]
+
+    @property
+    def dropped(self) -> list[Checked]:
+        return [s for s in self.sentences if not s.supported]
+
+
+def split_answer(text: str) -> list[tuple[str, list[int]]]:
+    """Answer sentences with the marker numbers each carries.
+
+    >>> split_answer("It began late [1]. Musk blamed an attack [2, 3]. Fine.")
+    [('It began late.', [1]), ('Musk blamed an attack.', [2, 3]), ('Fine.', [])]
+    """
+    text = text.replace("\n", " ").strip()
+    # Markers written after the period belong to the sentence before them:
+    # "attack. [3] Done" -> "attack [3]. Done", so sentences split cleanly.
+    text = re.sub(r"([.!?][\"'”’)]*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)", r"\2\1", text)
+    out: list[tuple[str, list[int]]] = []
+    for s, e in sentence_spans(text):
+        seg = text[s:e]
+        nums = [int(n) for m in MARKER.finditer(seg) for n in m.group(1).split(",")]
+        clean = re.sub(r"\s+([.!?,;:])", r"\1", MARKER.sub("", seg)).strip()
+        if re.search(r"\w", clean):
+            out.append((clean, nums))
+        elif out:
+            out[-1][1].extend(nums)
+    return out
+
+
+def unanchored(sentence: str, passage_text: str) -> str | None:
+    """The first name or number of ``sentence`` that stands beside neither of its
+    neighbours in the passage, or None.
+
+    Bag-of-words support lets a small model move a name or a figure to another
+    clause ("7.5 million followers on X" from "7.5 million followers on Truth
+    Social, while his X account ..."): every word is in the passage, the claim is
+    not. A name or number must keep at least one of its neighbouring words.
+
+    >>> p = "Trump has 7.5 million followers on Truth Social, while his X account is followed by 88 million."
+    >>> unanchored("Trump has 7.5 million followers on Truth Social.", p) is None
+    True
+    >>> unanchored("Trump has 7.5 million followers on X.", p)
+    'x'
+    >>> unanchored("88.", p) is None  # a bare figure has no neighbours to check
+    True
+    """
+    words = normalise(sentence).split()
+    if len(words) < 2:
+        return None
+    pwords = normalise(passage_text).split()
+    pairs = set(zip(pwords, pwords[1:]))
+    keys = {normalise(n) for n in names(sentence)}
+    for i, w in enumerate(words):
+        if w not in keys and not any(ch.isdigit() for ch in w):
+            continue
+        left = i > 0 and (words[i - 1], w) in pairs
+        right = i + 1 < len(words) and (w, words[i + 1]) in pairs
+        if not (left or right):
+            return w
+    return None
+
+
+_SCALED = re.compile(r"(\d[\d,]*(?:\.\d+)?)(?:\s*(million|billion|thousand|trillion|percent|per cent|%))?", re.I)
+
+
+def _scales(text: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for m in _SCALED.finditer(text):
+        scale = (m.group(2) or "").lower()
+        scale = "%" if scale in ("percent", "per cent") else scale
+        out.setdefault(m.group(1).replace(",", ""), set()).add(scale)
+    return out
+
+
+def rescaled(sentence: str, passage_text: str) -> str | None:
+    """The first figure of ``sentence`` whose scale word differs from every use of that
+    figure in the passage ("88" or "88 thousand" for "88 million"), or None.
+
+    >>> p = "His X account is followed by 88 million; 51.8% voted."
+    >>> rescaled("88 [1].", p), rescaled("88 million follow him.", p), rescaled("51.8 percent voted.", p)
+    ('88', None, None)
+    """
+    known = _scales(passage_text)
+    for number, scales in _scales(sentence).items():
+        if number in known and not scales <= known[number]:
+            return number
+    return None
+
+
+def support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
+    """Is ``sentence`` backed by the text of ``passages`` taken together?"""
+    if not passages:
+        return False, "cites no passage"
+    ptext = " ".join(p.text for p in passages)
+    pnorm = " " + normalise(ptext) + " "
+    missing_nums = numbers(sentence) - numbers(ptext)
+    if missing_nums:
+        return False, f"number not in passage: {sorted(missing_nums)[0]}"
+    for name in names(sentence):
+        if f" {normalise(name)} " not in pnorm and normalise(name) not in pnorm:
+            return False, f"name not in passage: {name}"
+    toks = lexical_tokens(sentence)
+    if not toks:
+        return False, "no content"
+    ptoks = set(lexical_tokens(ptext))
+    share = sum(1 for t in toks if t in ptoks) / len(toks)
+    if share < MIN_OVERLAP:
+        return False, f"only {share:.0%} of its words are in the passage"
+    scaled = rescaled(sentence, ptext)
+    if scaled:
+        return False, f"'{scaled}' without the scale the passage gives it"
+    loose = unanchored(sentence, ptext)
+    if loose:
+        return False, f"'{loose}' is not where the passage puts it"
+    return True, ""
+
+
+def verify(answer: str, passages: list[Passage]) -> Verification:
+    """Check every sentence of ``answer`` against the passages it cites."""
+    by_n = {p.n: p for p in passages}
+    result = Verification()
+    for sent, nums in split_answer(answer):
+        valid = [n for n in dict.fromkeys(nums) if n in by_n]
+        if valid:
+            ok, why = support(sent, [by_n[n] for n in valid])
+            if not ok:
+                # Cited the wrong passage? Accept a single passage that supports it.
+                for p in passages:
+                    if support(sent, [p])[0]:
+                        valid, ok, why = [p.n], True, ""
+                        break
+        else:
+            ok, why = False, "no citation"
+            for p in passages:
+                if support(sent, [p])[0]:
+                    valid, ok, why = [p.n], True, ""
+                    break
+        result.sentences.append(Checked(sent, valid if ok else [], ok, why))
+    return result

@@ -1,0 +1,156 @@
+"""Validators for the `rag` command's options: each turns a bad value into a one-line
+:class:`RagError` (``rag: error: ...``, exit code 1) before any work starts.
+
+argparse calls them as ``type=`` functions; a :class:`RagError` is not one of the
+exceptions argparse turns into a usage message, so it reaches :func:`rag.app.cli.main`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rag.errors import RagError
+from rag.text import iso_day
+
+Check = Callable[[str], object]
+
+
+def positive_int(option: str) -> Check:
+    """An integer of at least 1.
+
+    >>> positive_int("--k")("3")
+    3
+    >>> positive_int("--k")("0")
+    Traceback (most recent call last):
+    rag.errors.RagError: --k must be a positive whole number, got '0'
+    """
+
+    def check(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise RagError(f"{option} must be a positive whole number, got {raw!r}")
+        return value
+
+    return check
+
+
+def port(raw: str) -> int:
+    """A TCP port, 1-65535.
+
+    >>> port("7860")
+    7860
+    >>> port("99999")
+    Traceback (most recent call last):
+    rag.errors.RagError: --port must be a port number from 1 to 65535, got '99999'
+    """
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 65535:
+        raise RagError(f"--port must be a port number from 1 to 65535, got {raw!r}")
+    return value
+
+
+def sizes(raw: str) -> list[int]:
+    """Index sizes in chunks: positive numbers separated by commas.
+
+    >>> sizes("1000, 10000")
+    [1000, 10000]
+    """
+    try:
+        out = [int(s) for s in raw.split(",") if s.strip()]
+    except ValueError:
+        out = []
+    if not out or min(out) < 1:
+        raise RagError(f"--sizes takes positive numbers separated by commas, got {raw!r}")
+    return out
+
+
+def url(option: str) -> Check:
+    """An http(s) URL with a host.
+
+    >>> url("--llm-url")("http://127.0.0.1:8000")
+    'http://127.0.0.1:8000'
+    >>> url("--llm-url")("ftp://example")
+    Traceback (most recent call last):
+    rag.errors.RagError: --llm-url 'ftp://example' must start with http:// or https:// (like http://127.0.0.1:8000)
+    """
+
+    def check(raw: str) -> str:
+        try:
+            parsed = urlparse(raw)
+            _ = parsed.port  # a port that is not a number fails here
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise RagError(f"{option} {raw!r} must start with http:// or https:// (like http://127.0.0.1:8000)")
+        return raw
+
+    return check
+
+
+def date(option: str) -> Check:
+    """A filter date (YYYY-MM-DD, YYYY-MM or YYYY); the value is kept as given."""
+
+    def check(raw: str) -> str:
+        iso_day(raw)  # raises "not a date: ..." for anything else
+        return raw
+
+    return check
+
+
+def existing_file(option: str, what: str = "file") -> Check:
+    def check(raw: str) -> str:
+        if not Path(raw).expanduser().is_file():
+            raise RagError(f"{what} not found: {raw} ({option})")
+        return raw
+
+    return check
+
+
+def existing_dir(option: str, what: str = "folder") -> Check:
+    def check(raw: str) -> str:
+        if not Path(raw).expanduser().is_dir():
+            raise RagError(f"{what} not found: {raw} (pass {option} DIR)")
+        return raw
+
+    return check
+
+
+def data_dir(raw: str) -> str:
+    """A folder for the index: anything but an existing file or an empty string."""
+    if not raw.strip():
+        raise RagError("--data-dir is empty")
+    if Path(raw).expanduser().is_file():
+        raise RagError(f"--data-dir {raw} is a file, not a folder")
+    return raw
+
+
+def out_file(raw: str) -> str:
+    """A file to write whose folder exists."""
+    if not Path(raw).expanduser().parent.is_dir():
+        raise RagError(f"--out {raw}: the folder does not exist")
+    return raw
+
+
+def not_empty(option: str) -> Check:
+    def check(raw: str) -> str:
+        if not raw.strip():
+            raise RagError(f"{option} is empty")
+        return raw
+
+    return check
+
+
+def auth(raw: str) -> str:
+    """``user:password``."""
+    user, sep, password = raw.partition(":")
+    if not sep or not user or not password:
+        raise RagError("--auth (or RAG_AUTH) must look like user:password")
+    return raw

@@ -1,0 +1,152 @@
+"""Reading article files: one module per concern of a file (its encoding, its format, its sidecar).
+
+To add an ingest format: a suffix in :data:`SUFFIXES` and a branch in :func:`read_file` that turns the file
+into text (then :func:`rag.ingest.clean.clean_text` drops boilerplate), with a test in tests/test_clean.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from rag.ingest.chunk import content_hash
+from rag.ingest.clean import clean_text, markdown_to_text
+from rag.ingest.html import html_to_text
+from rag.text import normalise_date
+from rag.types import Article
+
+SUFFIXES = {".txt", ".md", ".html", ".htm", ".json", ".jsonl"}
+META_SUFFIX = ".meta.json"  # sidecar: metadata the article shows, recorded by hand
+
+
+class Skip(Exception):
+    """A file (or JSONL line) that cannot be ingested, with the reason."""
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a byte-order mark
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise Skip("cannot decode as UTF-16 text") from None
+    if not data.strip():
+        raise Skip("empty file")
+    if b"\x00" in data[:8192]:
+        raise Skip("binary file (NUL bytes)")
+    for enc in ("utf-8-sig",):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            pass
+    # Latin-1 decodes anything: accept it only when the result looks like text.
+    text = data.decode("cp1252", errors="replace")
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\r\t"))
+    if bad > max(3, len(text) // 200):
+        raise Skip("cannot decode as UTF-8 or Latin-1 text")
+    return text
+
+
+def _article_from_record(rec: object, file: str, source: str) -> Article:
+    if not isinstance(rec, dict):
+        raise Skip("JSON record is not an object")
+    text = rec.get("text") or rec.get("body") or rec.get("content")
+    if not isinstance(text, str) or not text.strip():
+        raise Skip("JSON record has no 'text' or 'body'")
+    cleaned, found = clean_text(text)
+    if not cleaned.strip():
+        raise Skip("no article text left after cleaning")
+    title = rec.get("title") or rec.get("headline") or found.get("title", "")
+    return Article(
+        id=content_hash(cleaned),
+        file=file,
+        text=cleaned,
+        title=str(title).strip() if isinstance(title, str) else "",
+        outlet=str(rec.get("outlet") or rec.get("source") or found.get("outlet", "") or "").strip(),
+        published=normalise_date(rec.get("published") or rec.get("date") or found.get("published", "")),
+        url=str(rec.get("url") or "").strip(),
+        source=source,
+    )
+
+
+def read_file(path: Path, max_bytes: int, on_line_error: Callable[[str, str], None] | None = None) -> list[Article]:
+    """Articles in one file. Raises :class:`Skip` with a reason for a bad file.
+
+    JSONL lines that fail are reported through ``on_line_error`` and skipped alone.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise Skip(f"unsupported file type {suffix or '(none)'}")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise Skip(f"cannot read: {exc.strerror or exc}") from None
+    if size > max_bytes:
+        raise Skip(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)  # the file may have grown since stat()
+    except OSError as exc:
+        raise Skip(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise Skip(f"file is over the {max_bytes / 1e6:.0f} MB limit")
+    text = _decode(data, path.name)
+    source = str(path.resolve())
+    if suffix == ".jsonl":
+        out = []
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                out.append(_article_from_record(rec, f"{path.name}#{lineno}", f"{source}#{lineno}"))
+            except (json.JSONDecodeError, Skip) as exc:
+                reason = f"malformed JSON ({exc.msg})" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                if on_line_error:
+                    on_line_error(f"{path}#{lineno}", reason)
+        if not out:
+            raise Skip("no valid JSON lines")
+        return out
+    if suffix == ".json":
+        try:
+            rec = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise Skip(f"malformed JSON ({exc.msg} at line {exc.lineno})") from None
+        recs = rec if isinstance(rec, list) else [rec]
+        if len(recs) == 1:
+            return [_article_from_record(recs[0], path.name, source)]
+        return [_article_from_record(r, f"{path.name}#{i + 1}", f"{source}#{i + 1}") for i, r in enumerate(recs)]
+    if suffix in (".html", ".htm"):
+        body, found = html_to_text(text)
+        cleaned, found2 = clean_text(body)
+        found = {**found2, **found}
+    elif suffix == ".md":
+        cleaned, found = clean_text(markdown_to_text(text))
+    else:
+        cleaned, found = clean_text(text)
+    if not cleaned.strip():
+        raise Skip("no article text left after cleaning")
+    meta = sidecar(path)
+    return [
+        Article(
+            id=content_hash(cleaned),
+            file=path.name,
+            text=cleaned,
+            title=str(meta.get("title") or found.get("title", "")),
+            outlet=str(meta.get("outlet") or found.get("outlet", "")),
+            published=normalise_date(meta.get("published") or found.get("published", "")),
+            url=str(meta.get("url") or found.get("url", "")),
+            source=source,
+        )
+    ]
+
+
+def sidecar(path: Path) -> dict:
+    side = path.with_name(path.stem + META_SUFFIX)
+    if not side.exists():
+        return {}
+    try:
+        meta = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Skip(f"metadata sidecar {side.name} is unreadable: {exc}") from None
+    return meta if isinstance(meta, dict) else {}

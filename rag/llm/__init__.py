@@ -1,0 +1,1 @@
+"""Language models: the llama.cpp, OpenAI-compatible-server and scripted backends (backends)."""

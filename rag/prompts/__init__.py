@@ -1,0 +1,1 @@
+"""Prompt templates (package data): ``NAME.txt`` with ``$name`` placeholders, loaded by :mod:`rag.answer.prompts`."""

@@ -1,0 +1,200 @@
+"""Dates: filter dates, the dates articles give, and times in article text resolved against the article's date."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from datetime import date, datetime, timedelta
+
+from rag.errors import RagError
+
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def iso_day(value: str | None, end: bool = False) -> str | None:
+    """A filter date as YYYY-MM-DD; a year or a month stands for its first day, or its
+    last with ``end``. Anything else is a user error, not a filter that matches nothing.
+
+    >>> iso_day("2024-08-13"), iso_day("2024"), iso_day("2024-08", end=True)
+    ('2024-08-13', '2024-01-01', '2024-08-31')
+    >>> iso_day("last week")
+    Traceback (most recent call last):
+    rag.errors.RagError: not a date: 'last week' (use YYYY-MM-DD, YYYY-MM or YYYY)
+    """
+    if value is None or value == "":
+        return None
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
+    try:
+        if not m:
+            raise ValueError
+        year, month, day = int(m.group(1)), int(m.group(2) or (12 if end else 1)), m.group(3)
+        last = calendar.monthrange(year, month)[1]
+        return dt.date(year, month, int(day) if day else (last if end else 1)).isoformat()
+    except ValueError:
+        raise RagError(f"not a date: {value!r} (use YYYY-MM-DD, YYYY-MM or YYYY)") from None
+
+
+def normalise_date(value: object) -> str:
+    """ISO date from common forms; '' when it cannot be read.
+
+    >>> normalise_date("2024-08-13T10:00:00Z"), normalise_date("August 13, 2024"), normalise_date("soon")
+    ('2024-08-13', '2024-08-13', '')
+    """
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return ""
+    s = str(value).strip()
+    m = re.match(r"(\d{4}-\d{2}-\d{2})", s)
+    if m:
+        return m.group(1)
+    for fmt in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(s, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return ""
+
+
+# -- times in article text (for briefing timelines) -----------------------------
+_MONTH_NAMES = [
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+]  # fmt: skip
+_MON = {m[:3]: i + 1 for i, m in enumerate(_MONTH_NAMES)} | {"sept": 9}
+MONTH_RE = r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_TIME_PATTERNS = [
+    ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
+    ("mdy", re.compile(rf"\b({MONTH_RE})\s+(\d{{1,2}})(?:st|nd|rd|th)?,\s+(\d{{4}})\b")),
+    ("dmy", re.compile(rf"\b(\d{{1,2}})\s+({MONTH_RE})\s+(\d{{4}})\b")),
+    ("md", re.compile(rf"\b({MONTH_RE})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s*\d{{4}})")),
+    ("dm", re.compile(rf"\b(\d{{1,2}})\s+({MONTH_RE})\b(?!\s+\d{{4}})")),
+    ("my", re.compile(rf"\b({MONTH_RE})\s+(?:of\s+)?(\d{{4}})\b")),
+    (
+        "wd",
+        re.compile(
+            r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?:'s|’s)?\b"
+            r"(?:\s+(morning|afternoon|evening|night))?"
+        ),
+    ),
+    (
+        "rel",
+        re.compile(
+            r"\b(today|tonight|yesterday|this morning|last night|last week|last month|last year"
+            r"|earlier this year|a year ago)\b",
+            re.I,
+        ),
+    ),
+    ("month", re.compile(rf"\b(?:in|since|until|by|last|early|late|mid-?)\s+({MONTH_RE})\b(?!\s+\d)")),
+    ("year", re.compile(r"\b(?:in|since|until|by|from|of|early|late|mid-?)\s+((?:19|20)\d{2})\b")),
+]
+_CLOCK = re.compile(
+    r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b\.?|\b(\d{1,2}):(\d{2})\s*(?:GMT|UTC|BST|EST|EDT|CET)\b", re.I
+)
+
+
+def _month(token: str) -> int:
+    return _MON.get(token.lower().rstrip(".")[:3], 0)
+
+
+def _safe_date(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def resolve_time(text: str, ref: str) -> tuple[str, str, str]:
+    """(ISO date or "YYYY-MM" or "YYYY", clock time "HH:MM" or "", the expression) for ``text``.
+
+    ``ref`` is the article's date (ISO) that relative expressions count from.
+
+    >>> resolve_time("It began on Monday evening at 8 p.m.", "2024-08-13")
+    ('2024-08-12', '20:00', 'Monday evening')
+    >>> resolve_time("He was banned after the Jan. 6, 2021, attack.", "")
+    ('2021-01-06', '', 'Jan. 6, 2021')
+    >>> resolve_time("DeSantis launched in May 2023.", "2024-08-13")
+    ('2023-05', '', 'May 2023')
+    >>> resolve_time("Nothing here.", "2024-08-13")
+    ('', '', '')
+    """
+    ref_d = date.fromisoformat(ref) if ref else None
+    clock = ""
+    cm = _CLOCK.search(text)
+    if cm:
+        if cm.group(3):
+            h = int(cm.group(1)) % 12 + (12 if cm.group(3).lower() == "p" else 0)
+            clock = f"{h:02d}:{int(cm.group(2) or 0):02d}"
+        else:
+            clock = f"{int(cm.group(4)):02d}:{cm.group(5)}"
+    for kind, rx in _TIME_PATTERNS:
+        for m in rx.finditer(text):
+            got = _resolve(kind, m, ref_d)
+            if got:
+                return got, clock, m.group(0)
+    if clock and ref_d:
+        return ref_d.isoformat(), clock, cm.group(0) if cm else ""
+    return "", "", ""
+
+
+def _resolve(kind: str, m: re.Match, ref: date | None) -> str:
+    g = m.groups()
+    if kind == "iso":
+        d = _safe_date(int(g[0]), int(g[1]), int(g[2]))
+        return d.isoformat() if d else ""
+    if kind == "mdy":
+        d = _safe_date(int(g[2]), _month(g[0]), int(g[1]))
+        return d.isoformat() if d else ""
+    if kind == "dmy":
+        d = _safe_date(int(g[2]), _month(g[1]), int(g[0]))
+        return d.isoformat() if d else ""
+    if kind in ("md", "dm") and ref:
+        mon, day = (_month(g[0]), int(g[1])) if kind == "md" else (_month(g[1]), int(g[0]))
+        d = _safe_date(ref.year, mon, day)
+        if d and d > ref + timedelta(days=7):
+            d = _safe_date(ref.year - 1, mon, day)
+        return d.isoformat() if d else ""
+    if kind == "my":
+        return f"{int(g[1]):04d}-{_month(g[0]):02d}"
+    if kind == "wd" and ref:
+        want = _WEEKDAYS.index(g[0].lower())
+        back = (ref.weekday() - want) % 7
+        return (ref - timedelta(days=back)).isoformat()
+    if kind == "rel" and ref:
+        w = g[0].lower()
+        if w in ("today", "tonight", "this morning"):
+            return ref.isoformat()
+        if w in ("yesterday", "last night"):
+            return (ref - timedelta(days=1)).isoformat()
+        if w == "last week":
+            return (ref - timedelta(days=7)).isoformat()[:7]
+        if w == "last month":
+            y, mo = (ref.year, ref.month - 1) if ref.month > 1 else (ref.year - 1, 12)
+            return f"{y:04d}-{mo:02d}"
+        if w == "last year":
+            return f"{ref.year - 1:04d}"
+        if w == "earlier this year":
+            return f"{ref.year:04d}"
+        if w == "a year ago":
+            return f"{ref.year - 1:04d}-{ref.month:02d}"
+    if kind == "month" and ref:
+        mon = _month(g[0])
+        last = m.group(0).lower().startswith("last")
+        y = ref.year if (mon < ref.month or (mon == ref.month and not last)) else ref.year - 1
+        return f"{y:04d}-{mon:02d}"
+    if kind == "year":
+        return g[0]
+    return ""

@@ -1,0 +1,78 @@
+"""The tuning constants that shape results, in one place, each with what chose it.
+
+Changing one changes what `rag eval` measures: re-run it (and `rag bench` for the
+retrieval ones) and refresh the committed baselines. Modules import these by name.
+"""
+
+# -- Chunking (rag.ingest.chunk) -------------------------------------------------------------------------
+MAX_TOKENS = 160
+OVERLAP_SENTENCES = 1
+
+# -- Evidence sentences (rag.text.sentences) -------------------------------------------------------------
+MIN_SENTENCE_CHARS = 15  # shorter pieces ("Why?") are not evidence
+
+# -- Retrieval (rag.index.retrieve) ----------------------------------------------------------------------
+RRF_K = 60
+# Candidates taken from each list before fusion. 30 -> 50: on the 64 seed chunks the
+# chunk that answers q006 is 1st by vector and 32nd by BM25, and a list cut at 30 lost
+# its lexical vote (recall@5 with the rerank 0.939 -> 0.955).
+POOL = 50
+# The best RERANK fused chunks are also ranked by their sentence closest to the question,
+# a third list in the fusion. A chunk's vector averages ~6 sentences, and the chunk
+# holding the one that answers ("When was Trump's account reinstated after Musk took
+# over?") can be 9th by vector and 6th by BM25 while that sentence is among the closest
+# of all. On the gold set: recall@5 0.924 -> 0.955, MRR 0.717 -> 0.799
+# (docs/performance.md). The cost is constant, whatever the size of the index: embedding
+# ~50 sentences, which the evidence stage then finds in the embedding cache.
+RERANK = 10
+
+# -- Evidence scoring (rag.answer.evidence) --------------------------------------------------------------
+CONTEXT_PENALTY = 0.03  # a continuation scored with its lead-in ranks a little below the lead-in itself
+QUOTE_BONUS = 0.05
+
+# -- Answering and refusing (rag.answer.generate, rag.answer.answerability) ------------------------------
+MAX_QUESTION_CHARS = 1000
+# Answerability thresholds, tuned on the gold set (evals/gold.jsonl); see
+# `rag eval` for the effect of changing them.
+MIN_DENSE = 0.35  # best evidence sentence's cosine similarity to the question
+EXTRACTIVE_SENTENCES = 2
+MAX_ANSWER_SENTENCES = 2
+LEAD_FROM = 1  # the answer's first sentence must rest on one of the best LEAD_FROM evidence sentences
+
+# -- Verification (rag.answer.verify) --------------------------------------------------------------------
+MIN_OVERLAP = 0.8  # share of a sentence's content words found in its passages
+
+# -- Event grouping (rag.brief.events) -------------------------------------------------------------------
+# When merging stops (see cluster()). Chosen on MultiLing 2011 and eight subsets of
+# it (halves, uneven topic sizes, the three close disaster stories with the seeds):
+# B-cubed F1 >= 0.967 on every subset for MIN_LINK 0.03-0.04 and COHESION_SHARE
+# 0.40-0.43; 1.0 on the full set. A fixed similarity threshold alone (no cohesion
+# test) reached 0.991 on the full set but only 0.77-0.93 on small or uneven sets.
+MIN_LINK = 0.035
+COHESION_SHARE = 0.41
+NAME_WEIGHT = 0.3
+HEADLINE_REPEAT = 3  # the headline's words count this many times
+
+# -- Briefings (rag.brief) -------------------------------------------------------------------------------
+MAX_BULLETS = 12
+MAX_TIMELINE = 12
+MAX_QUOTES = 12
+MAX_CONFLICTS = 6
+LEDE_TOKENS = 48
+LEDE_PASSAGES = 2  # short prompt: the 135M model reads ~250 tokens/s on 2 cores
+MAX_VALUES_PER_ARTICLE = 3  # an article giving more values of one kind is listing different things
+# Two sentences of different articles state the same fact when they agree on the
+# numbers and are close in meaning AND in words (rare words count more), or share
+# a key figure. Measured on the seeds: paraphrases across outlets score 0.5-0.9 in
+# MiniLM cosine, but so do different statements about the same people.
+SUPPORT_RULES = ((0.8, 0.3), (0.65, 0.45))  # (min cosine, min share of the fact's word weight)
+SUPPORT_SIM_FIGURE = 0.5  # enough when both give the same (non-year) figure
+REDUNDANT_SIM = 0.6  # a bullet this close to a chosen one adds nothing
+CONTEXT_SIM = 0.3  # figures of one kind (an audience, a delay) in sentences this close describe one thing
+CONTEXT_SIM_GENERIC = 0.75  # for kinds that say little about what is counted (percent, money, people)
+MIN_WORDS, MAX_WORDS = 6, 80
+
+# -- The index (rag.index.store) -------------------------------------------------------------------------
+# On a Chroma server there is no cross-process lock: another client's chunks may be
+# waiting for their article record. Only orphans older than this are removed there.
+ORPHAN_GRACE_S = 600.0
