@@ -1,11 +1,12 @@
 # Two commands from a fresh clone:
 #   make run    set up, ingest seeds/ when the index is empty, open the chat page
 #   make test   set up, run the whole test suite (what CI runs)
+#   make test-fast  the tests that need no model, embedder or Chroma (about a minute)
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test run lint eval bench clean
+.PHONY: setup test test-fast run lint eval bench clean
 
 setup: $(VENV)/.installed
 
@@ -21,6 +22,9 @@ $(VENV)/.installed: pyproject.toml
 
 test: setup
 	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m 'not slow' -q
 
 run: setup
 	$(BIN)/rag serve
