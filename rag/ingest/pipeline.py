@@ -122,59 +122,78 @@ def ingest_paths(
     """
     report = IngestReport()
     files, folders = discover(paths, report)
-    max_bytes = int(max_file_mb * 1_000_000)
     with store.write_lock():
         report.orphans_removed = store.remove_orphans()
         existing = store.article_index()
-        by_source = {m.get("source", ""): aid for aid, m in existing.items()}
-        read_ok: set[str] = set()
-        produced: set[str] = set()
-        todo: list[tuple[Article, str | None]] = []  # (article, id it replaces)
-        seen_ids: dict[str, str] = {}
-        for f in progress(files, "reading", show_progress):
-            try:
-                arts = read_file(f, max_bytes, on_line_error=report.skip)
-            except Skip as exc:
-                report.skip(str(f), str(exc))
-                continue
-            except OSError as exc:  # vanished or unreadable mid-run
-                report.skip(str(f), f"cannot read: {exc.strerror or exc}")
-                continue
-            read_ok.add(str(f.resolve()))
-            for a in arts:
-                produced.add(a.source)
-                if a.id in seen_ids:
-                    report.skip(a.source, f"duplicate of {seen_ids[a.id]}")
-                    continue
-                seen_ids[a.id] = a.file
-                if a.id in existing:
-                    old_src = existing[a.id].get("source", "")
-                    if old_src == a.source:
-                        report.unchanged.append(a.file)
-                        continue
-                    if old_src and Path(_source_file(old_src)).exists() and old_src in by_source:
-                        report.skip(a.source, f"duplicate of {existing[a.id].get('file')}")
-                        continue
-                    # The same text moved to a new file: re-point it.
-                    todo.append((a, a.id))
-                    continue
-                todo.append((a, by_source.get(a.source)))
-        # Sync: articles whose file (or JSONL line) is gone.
+        todo, read_ok, produced = _plan(files, existing, int(max_file_mb * 1_000_000), report, show_progress)
         if sync and folders:
-            for aid, m in existing.items():
-                src = m.get("source", "")
-                path = _source_file(src)
-                in_folder = any(path.startswith(str(d) + os.sep) for d in folders)
-                if not in_folder or src in produced:
-                    continue
-                if any(t[1] == aid for t in todo):
-                    continue  # being replaced below
-                if not Path(path).exists() or path in read_ok:
-                    store.remove_article(aid)
-                    report.removed.append(m.get("file", aid))
+            _remove_gone(store, existing, folders, produced, read_ok, {t[1] for t in todo}, report)
         for i in range(0, len(todo), batch_articles):
             _embed_and_write(store, embedder, todo[i : i + batch_articles], report)
     return report
+
+
+def _plan(
+    files: list[Path], existing: dict[str, dict], max_bytes: int, report: IngestReport, show_progress: bool
+) -> tuple[list[tuple[Article, str | None]], set[str], set[str]]:
+    """Read every file: what to write as (article, id it replaces), the files read, the sources produced."""
+    by_source = {m.get("source", ""): aid for aid, m in existing.items()}
+    read_ok: set[str] = set()
+    produced: set[str] = set()
+    todo: list[tuple[Article, str | None]] = []
+    seen_ids: dict[str, str] = {}
+    for f in progress(files, "reading", show_progress):
+        try:
+            arts = read_file(f, max_bytes, on_line_error=report.skip)
+        except Skip as exc:
+            report.skip(str(f), str(exc))
+            continue
+        except OSError as exc:  # vanished or unreadable mid-run
+            report.skip(str(f), f"cannot read: {exc.strerror or exc}")
+            continue
+        read_ok.add(str(f.resolve()))
+        for a in arts:
+            produced.add(a.source)
+            if a.id in seen_ids:
+                report.skip(a.source, f"duplicate of {seen_ids[a.id]}")
+                continue
+            seen_ids[a.id] = a.file
+            if a.id in existing:
+                old_src = existing[a.id].get("source", "")
+                if old_src == a.source:
+                    report.unchanged.append(a.file)
+                    continue
+                if old_src and Path(_source_file(old_src)).exists() and old_src in by_source:
+                    report.skip(a.source, f"duplicate of {existing[a.id].get('file')}")
+                    continue
+                # The same text moved to a new file: re-point it.
+                todo.append((a, a.id))
+                continue
+            todo.append((a, by_source.get(a.source)))
+    return todo, read_ok, produced
+
+
+def _remove_gone(
+    store,
+    existing: dict[str, dict],
+    folders: list[Path],
+    produced: set[str],
+    read_ok: set[str],
+    replaced: set[str | None],
+    report: IngestReport,
+) -> None:
+    """Sync: remove the articles of an ingested folder whose file (or JSONL line) is gone."""
+    for aid, m in existing.items():
+        src = m.get("source", "")
+        path = _source_file(src)
+        in_folder = any(path.startswith(str(d) + os.sep) for d in folders)
+        if not in_folder or src in produced:
+            continue
+        if aid in replaced:
+            continue  # being replaced below
+        if not Path(path).exists() or path in read_ok:
+            store.remove_article(aid)
+            report.removed.append(m.get("file", aid))
 
 
 def _embed_and_write(store, embedder, batch: list[tuple[Article, str | None]], report: IngestReport) -> None:

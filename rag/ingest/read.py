@@ -77,6 +77,16 @@ def read_file(path: Path, max_bytes: int, on_line_error: Callable[[str, str], No
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise Skip(f"unsupported file type {suffix or '(none)'}")
+    text = _decode(_read_bytes(path, max_bytes), path.name)
+    source = str(path.resolve())
+    if suffix == ".jsonl":
+        return _jsonl_articles(path, text, source, on_line_error)
+    if suffix == ".json":
+        return _json_articles(path, text, source)
+    return [_text_article(path, suffix, text, source)]
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -90,32 +100,41 @@ def read_file(path: Path, max_bytes: int, on_line_error: Callable[[str, str], No
         raise Skip(f"cannot read: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
         raise Skip(f"file is over the {max_bytes / 1e6:.0f} MB limit")
-    text = _decode(data, path.name)
-    source = str(path.resolve())
-    if suffix == ".jsonl":
-        out = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                out.append(_article_from_record(rec, f"{path.name}#{lineno}", f"{source}#{lineno}"))
-            except (json.JSONDecodeError, Skip) as exc:
-                reason = f"malformed JSON ({exc.msg})" if isinstance(exc, json.JSONDecodeError) else str(exc)
-                if on_line_error:
-                    on_line_error(f"{path}#{lineno}", reason)
-        if not out:
-            raise Skip("no valid JSON lines")
-        return out
-    if suffix == ".json":
+    return data
+
+
+def _jsonl_articles(
+    path: Path, text: str, source: str, on_line_error: Callable[[str, str], None] | None
+) -> list[Article]:
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
         try:
-            rec = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise Skip(f"malformed JSON ({exc.msg} at line {exc.lineno})") from None
-        recs = rec if isinstance(rec, list) else [rec]
-        if len(recs) == 1:
-            return [_article_from_record(recs[0], path.name, source)]
-        return [_article_from_record(r, f"{path.name}#{i + 1}", f"{source}#{i + 1}") for i, r in enumerate(recs)]
+            rec = json.loads(line)
+            out.append(_article_from_record(rec, f"{path.name}#{lineno}", f"{source}#{lineno}"))
+        except (json.JSONDecodeError, Skip) as exc:
+            reason = f"malformed JSON ({exc.msg})" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            if on_line_error:
+                on_line_error(f"{path}#{lineno}", reason)
+    if not out:
+        raise Skip("no valid JSON lines")
+    return out
+
+
+def _json_articles(path: Path, text: str, source: str) -> list[Article]:
+    try:
+        rec = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Skip(f"malformed JSON ({exc.msg} at line {exc.lineno})") from None
+    recs = rec if isinstance(rec, list) else [rec]
+    if len(recs) == 1:
+        return [_article_from_record(recs[0], path.name, source)]
+    return [_article_from_record(r, f"{path.name}#{i + 1}", f"{source}#{i + 1}") for i, r in enumerate(recs)]
+
+
+def _text_article(path: Path, suffix: str, text: str, source: str) -> Article:
+    """A .txt, .md or .html file: cleaned text, metadata from the page and the sidecar (which wins)."""
     if suffix in (".html", ".htm"):
         body, found = html_to_text(text)
         cleaned, found2 = clean_text(body)
@@ -127,18 +146,16 @@ def read_file(path: Path, max_bytes: int, on_line_error: Callable[[str, str], No
     if not cleaned.strip():
         raise Skip("no article text left after cleaning")
     meta = sidecar(path)
-    return [
-        Article(
-            id=content_hash(cleaned),
-            file=path.name,
-            text=cleaned,
-            title=str(meta.get("title") or found.get("title", "")),
-            outlet=str(meta.get("outlet") or found.get("outlet", "")),
-            published=normalise_date(meta.get("published") or found.get("published", "")),
-            url=str(meta.get("url") or found.get("url", "")),
-            source=source,
-        )
-    ]
+    return Article(
+        id=content_hash(cleaned),
+        file=path.name,
+        text=cleaned,
+        title=str(meta.get("title") or found.get("title", "")),
+        outlet=str(meta.get("outlet") or found.get("outlet", "")),
+        published=normalise_date(meta.get("published") or found.get("published", "")),
+        url=str(meta.get("url") or found.get("url", "")),
+        source=source,
+    )
 
 
 def sidecar(path: Path) -> dict:
