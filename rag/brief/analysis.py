@@ -15,6 +15,7 @@ from rag.brief.events import Event
 from rag.errors import RagError
 from rag.ingest.clean import is_boilerplate
 from rag.text import lexical_tokens, numbers, sentence_spans
+from rag.text.dates import MONTHS_ALT
 from rag.tuning import (
     MAX_WORDS,
     MIN_WORDS,
@@ -40,7 +41,7 @@ class Sentence:
 # -- sentences --------------------------------------------------------------------
 _DATELINE = re.compile(
     r"^(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
-    r"(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2},\s+\d{4}"
+    rf"(?:(?:{MONTHS_ALT})\s+\d{{1,2}},\s+\d{{4}}"
     r"|\d{4}[-/]\d{2}[-/]\d{2})\s*"
 )
 _CLOSERS = "\"'”’)]»"

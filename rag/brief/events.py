@@ -35,13 +35,13 @@ import numpy as np
 
 from rag.errors import RagError
 from rag.text import content_words, names, normalise_date
+from rag.text.dates import MONTHS_ALT
 from rag.tuning import COHESION_SHARE, HEADLINE_REPEAT, MIN_LINK, NAME_WEIGHT
 from rag.types import Article
 
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATELINE = re.compile(
     r"^\s*(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
-    rf"((?:{_MONTHS})\s+\d{{1,2}},\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b"
+    rf"((?:{MONTHS_ALT})\s+\d{{1,2}},\s+\d{{4}}|\d{{1,2}}\s+(?:{MONTHS_ALT})\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b"
 )
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from rag.errors import RagError
 
+# The one list of month names; the patterns below and in rag.brief are built from it.
 MONTH_NAMES = (
     "January",
     "February",
@@ -23,6 +24,7 @@ MONTH_NAMES = (
     "November",
     "December",
 )
+MONTHS_ALT = "|".join(MONTH_NAMES)  # 'January|February|...|December', for regular expressions
 
 
 def iso_day(value: str | None, end: bool = False) -> str | None:
@@ -69,10 +71,7 @@ def normalise_date(value: object) -> str:
 
 
 # -- times in article text (for briefing timelines) -----------------------------
-_MONTH_NAMES = [
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-]  # fmt: skip
+_MONTH_NAMES = [m.lower() for m in MONTH_NAMES]
 _MON = {m[:3]: i + 1 for i, m in enumerate(_MONTH_NAMES)} | {"sept": 9}
 MONTH_RE = r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
