@@ -221,8 +221,15 @@ def _chat_tab(rag, sources: list[dict]) -> None:
     post, gate, answer, clear = _chat_callbacks(rag)
     seeds = optional_repo_path("seeds")
     seed_files = {p.name for p in seeds.glob("*") if p.is_file()} if seeds else set()
-    examples = ul.example_questions(sources, seed_files)
     turns = gr.State([])
+    chatbot, box, send, clear_btn, panel = _chat_layout(ul.example_questions(sources, seed_files))
+    refusal = gr.State("")
+    _wire_chat(post, gate, answer, clear, (chatbot, box, send, clear_btn, panel, turns, refusal))
+    _chat_api(rag, post, gate, answer, chatbot, panel, turns)
+
+
+def _chat_layout(examples: list[str]) -> tuple:
+    """The chat column (chatbot, question box, Ask and Clear) and the sources panel."""
     with gr.Row(equal_height=False, elem_id="chat-row"):
         with gr.Column(scale=3, min_width=420):
             chatbot = gr.Chatbot(
@@ -261,8 +268,12 @@ def _chat_tab(rag, sources: list[dict]) -> None:
             )
         with gr.Column(scale=2, min_width=320):
             panel = gr.HTML(um.sources_panel_html([]), elem_id="sources", js_on_load=None)
+    return chatbot, box, send, clear_btn, panel
 
-    refusal = gr.State("")
+
+def _wire_chat(post, gate, answer, clear, parts: tuple) -> None:
+    """Posting shows the question at once; the answer is queued behind the one model."""
+    chatbot, box, send, clear_btn, panel, turns, refusal = parts
 
     def chain(event) -> Any:
         return (
@@ -299,6 +310,8 @@ def _chat_tab(rag, sources: list[dict]) -> None:
     for trigger in (clear_btn.click, chatbot.clear):
         trigger(clear, None, [chatbot, box, turns, panel], cancels=running, queue=False, api_visibility="private")
 
+
+def _chat_api(rag, post, gate, answer, chatbot, panel, turns) -> None:
     # For API clients (gradio_client): the chat as the page runs it (same state, same callbacks) ...
     def chat_api(question: str, state: list) -> Iterator[tuple]:
         messages, _, state, panel_html, why = post(question, state)
