@@ -249,9 +249,11 @@ SEEDS_COVERAGE_FLOOR = 0.6
 @pytest.mark.slow
 @pytest.mark.model
 def test_seed_briefing_with_the_real_model(seeded_rag):
+    from conftest import ROOT
+
     from rag.devtools.brief_eval import run_brief_eval
 
-    result = run_brief_eval(seeded_rag)
+    result = run_brief_eval(seeded_rag, ROOT / "evals" / "brief_gold.jsonl")
     print("seeds:", {k: v for k, v in result.items() if k != "coverage"}, result["coverage"]["coverage"])
     assert result["seeds_one_event"]
     assert result["citation_validity"]["rate"] == 1.0 and result["citation_validity"]["citations"] > 50
