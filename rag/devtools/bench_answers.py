@@ -79,52 +79,67 @@ def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local", co
     articles nobody asked about yet costs."""
     llm: TimedLLM = rag.answerer.llm  # type: ignore[assignment]
     rag.ask(questions[0])  # warm-up: loads the model and the BM25 index
-
-    def one(q: str) -> dict:
-        n_calls = len(llm.calls)
-        c0, t0 = time.process_time(), time.perf_counter()
-        first_text = None
-        final = None
-        for ev in rag.ask_stream(q):
-            if ev.kind == "text" and first_text is None:
-                first_text = (time.perf_counter() - t0) * 1000
-            if ev.kind == "final":
-                final = ev.answer
-        assert final is not None
-        row = {"question": q, "status": final.status, "mode": final.mode, **final.timings}
-        row["first_text_ms"] = round(first_text or 0.0, 1)
-        row["cpu_ms"] = round((time.process_time() - c0) * 1000, 1)
-        calls = llm.calls[n_calls:]
-        if calls:
-            c = calls[-1]
-            row["prompt_tokens"] = c.get("prompt_tokens")
-            if c.get("prompt_evaluated") is not None:
-                row["prompt_evaluated"] = c["prompt_evaluated"]
-            row["gen_tokens"] = c.get("gen_tokens", 0)
-            row["pre_generate_ms"] = round((c["t_call"] - t0) * 1000, 1)
-            if c["t_first"] is not None:
-                row["model_first_token_ms"] = round((c["t_first"] - c["t_call"]) * 1000, 1)
-                decode_s = c["t_last"] - c["t_first"]
-                if row["gen_tokens"] > 1 and decode_s > 0:
-                    row["tokens_per_s"] = round((row["gen_tokens"] - 1) / decode_s, 1)
-            if c.get("eval_ms"):
-                row["model_decode_tokens_per_s"] = round(c["evals"] / c["eval_ms"] * 1000, 1)
-            if c.get("prompt_ms"):
-                done = c.get("prompt_evaluated", c["prompt_tokens"])
-                row["model_prompt_tokens_per_s"] = round(done / c["prompt_ms"] * 1000, 1)
-        return row
-
     with profiled(cfg, f"answers-{tag}"):
-        rows = [one(q) for q in questions]
+        rows = [_time_answer(rag, llm, q) for q in questions]
     cold_rows = []
     for q in questions[:cold]:
         rag.retriever.embedder.clear()
-        cold_rows.append(one(q))
-    gen = [r for r in rows if "prompt_tokens" in r]
+        cold_rows.append(_time_answer(rag, llm, q))
+    out = _answer_figures(rows, cold_rows)
+    say(
+        f"answers[{tag}]: {len(rows)} questions ({out['modes']}), TTFT p50 {out['ttft_ms_p50']} ms, "
+        f"total p50 {out['total_ms_p50']} ms, {out['tokens_per_s']} tok/s, prompt {out['prompt_tokens_p50']} tok"
+    )
+    return out
 
-    def col(rs: list[dict], key: str) -> list[float]:
-        return [float(r[key]) for r in rs if r.get(key) is not None]
 
+def _time_answer(rag, llm: TimedLLM, q: str) -> dict:
+    """One question: the pipeline's timings, and the model's counters for its last call."""
+    n_calls = len(llm.calls)
+    c0, t0 = time.process_time(), time.perf_counter()
+    first_text = None
+    final = None
+    for ev in rag.ask_stream(q):
+        if ev.kind == "text" and first_text is None:
+            first_text = (time.perf_counter() - t0) * 1000
+        if ev.kind == "final":
+            final = ev.answer
+    assert final is not None
+    row = {"question": q, "status": final.status, "mode": final.mode, **final.timings}
+    row["first_text_ms"] = round(first_text or 0.0, 1)
+    row["cpu_ms"] = round((time.process_time() - c0) * 1000, 1)
+    calls = llm.calls[n_calls:]
+    if calls:
+        _add_model_counters(row, calls[-1], t0)
+    return row
+
+
+def _add_model_counters(row: dict, c: dict, t0: float) -> None:
+    row["prompt_tokens"] = c.get("prompt_tokens")
+    if c.get("prompt_evaluated") is not None:
+        row["prompt_evaluated"] = c["prompt_evaluated"]
+    row["gen_tokens"] = c.get("gen_tokens", 0)
+    row["pre_generate_ms"] = round((c["t_call"] - t0) * 1000, 1)
+    if c["t_first"] is not None:
+        row["model_first_token_ms"] = round((c["t_first"] - c["t_call"]) * 1000, 1)
+        decode_s = c["t_last"] - c["t_first"]
+        if row["gen_tokens"] > 1 and decode_s > 0:
+            row["tokens_per_s"] = round((row["gen_tokens"] - 1) / decode_s, 1)
+    if c.get("eval_ms"):
+        row["model_decode_tokens_per_s"] = round(c["evals"] / c["eval_ms"] * 1000, 1)
+    if c.get("prompt_ms"):
+        done = c.get("prompt_evaluated", c["prompt_tokens"])
+        row["model_prompt_tokens_per_s"] = round(done / c["prompt_ms"] * 1000, 1)
+
+
+def _col(rs: list[dict], key: str) -> list[float]:
+    return [float(r[key]) for r in rs if r.get(key) is not None]
+
+
+def _answer_figures(rows: list[dict], cold_rows: list[dict]) -> dict:
+    """Medians and 95th percentiles of the rows; headline figures over the questions where the model ran."""
+    gen = [r for r in rows if "prompt_tokens" in r]  # refusals skip the model and would flatter the figures
+    col = _col
     modes = {m: sum(1 for r in rows if r["mode"] == m) for m in ("generated", "extractive", "refused")}
     out = {
         "questions": len(rows),
@@ -162,10 +177,6 @@ def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local", co
         else None,
         "rows": rows,
     }
-    say(
-        f"answers[{tag}]: {len(rows)} questions ({modes}), TTFT p50 {out['ttft_ms_p50']} ms, "
-        f"total p50 {out['total_ms_p50']} ms, {out['tokens_per_s']} tok/s, prompt {out['prompt_tokens_p50']} tok"
-    )
     return out
 
 
