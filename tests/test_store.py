@@ -65,7 +65,7 @@ def test_index_of_another_chunker_version_needs_rebuild(tmp_path, embedder, monk
     fresh.rebuild()  # the API the CLI's --rebuild calls
     assert fresh.store.n_articles() == 0
     assert len(fresh.ingest([folder]).added) == 3
-    assert fresh.store.articles.metadata["chunker"] == rag.store.CHUNKER_VERSION
+    assert fresh.store.articles.metadata["chunker"] == rag.index.store.CHUNKER_VERSION
 
 
 def test_corrupted_index_gives_a_clear_error_and_rebuild_recovers(tmp_path, embedder, capsys):
