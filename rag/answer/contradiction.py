@@ -1,0 +1,403 @@
+"""Contradiction checks: does the passage state the opposite of a claim, or
+something else in its place?
+
+The lexical check (``verify.support``) asks whether a claim's words are in its
+passages; a claim can keep every word and change the meaning. This module
+takes the passage sentence that shares most words with the claim and compares
+the two on what carries meaning:
+
+- polarity: each shared word is negated in both or in neither ("not", "never",
+  "no", "without", and verbs that negate what follows: "denied", "refused",
+  "failed to", "declined to");
+- figures: every number is in the passages with the same scale ("million") and
+  unit ("minutes", "$"); a different figure where the sentence has one contradicts;
+- dates: weekdays and months are the passage's;
+- names: every name is in the passages, none stands where the sentence has
+  another (who said what: "said Costello" is not "said Harris");
+- roles: no two words trade places around a shared verb ("Contador beat Evans");
+- opposites: no word whose opposite the sentence uses instead ("rose"/"fell"),
+  no flipped quantifier or comparison ("more than"/"less than", "all"/"some").
+
+Each rule fires only on a concrete difference, and says which in its reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from rag.answer.lexicon import (
+    MONTHS,
+    NEGATIVE_VERBS,
+    NEGATORS,
+    NOT_NEGATION,
+    PREPOSITIONS,
+    SAY_WORDS,
+    SAYING,
+    SCALES,
+    SCOPE_BREAKS,
+    TITLES,
+    UNITS,
+    WEEKDAYS,
+    Tok,
+    is_content,
+    opposites,
+    phrase_count,
+    quantifier_pairs,
+    stem,
+    tokens,
+    unit_of,
+)
+from rag.text import STOPWORDS, sentence_spans
+
+NEGATION_REACH = 6  # words after a negator that it can cover
+
+
+@dataclass(frozen=True)
+class Finding:
+    verdict: str  # "supported" | "contradicted" | "unsupported"
+    kind: str = ""  # negation, number, unit, date, entity, attribution, roles, antonym, quantifier
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "supported"
+
+
+SUPPORTED = Finding("supported")
+
+
+@dataclass
+class Pair:
+    """A claim and what it is checked against."""
+
+    claim: list[Tok]
+    sentence: list[Tok]  # the passage sentence sharing most content words with the claim
+    passage: list[Tok]  # every sentence of the passages
+    caps: frozenset[str]  # words written capitalised inside a sentence somewhere
+    lowers: frozenset[str]  # words written in lower case somewhere
+
+
+def check(claim: str, passages: Sequence[str]) -> Finding:
+    """Compare ``claim`` with the passages it is meant to restate.
+
+    >>> check("Musk did not blame an attack on X.", ["Musk blamed an attack on X."]).reason
+    "negation: passage says 'blamed', claim says 'did not blame'"
+    >>> check("Prices rose by 5%.", ["Prices fell by 5%."]).kind
+    'antonym'
+    >>> check("It was delayed by 40 minutes.", ["The talk was delayed by over 40 minutes."]).ok
+    True
+    """
+    pair = make_pair(claim, passages)
+    for rule in RULES:
+        found = rule(pair)
+        if found:
+            return found
+    return SUPPORTED
+
+
+def make_pair(claim: str, passages: Sequence[str]) -> Pair:
+    ctoks = tokens(claim)
+    sents = [tokens(p[a:b]) for p in passages for a, b in sentence_spans(p)] or [[]]
+    cstems = {stem(t.low) for t in ctoks if is_content(t.low)}
+    best = max(sents, key=lambda s: len(cstems & {stem(t.low) for t in s if is_content(t.low)}))
+    every = [t for s in sents for t in s] + ctoks
+    caps = frozenset(t.low for t in every if t.raw[:1].isupper() and not t.initial)
+    lowers = frozenset(t.low for t in every if t.raw[:1].islower())
+    return Pair(ctoks, best, [t for s in sents for t in s], caps, lowers)
+
+
+def is_name(t: Tok, pair: Pair) -> bool:
+    """Capitalised, not a function word or title; a sentence's first word only if
+    it is capitalised inside a sentence somewhere or never written in lower case."""
+    if not t.raw[:1].isupper() or not t.low[:1].isalpha() or t.low in STOPWORDS or t.low in TITLES:
+        return False
+    if t.low in NEGATORS or t.low in MONTHS or t.low in WEEKDAYS:
+        return False
+    return not t.initial or t.low in pair.caps or t.low not in pair.lowers
+
+
+def _text(toks: Sequence[Tok]) -> str:
+    out = []
+    for t in toks:
+        if not out or out[-1] != t.raw:  # "didn't" gives two tokens with one raw form
+            out.append(t.raw)
+    return " ".join(out)
+
+
+# Polarity -------------------------------------------------------------------
+
+
+def negated(toks: list[Tok]) -> list[bool]:
+    """For each token: is it within the reach of an odd number of negations?
+
+    A negation reaches up to ``NEGATION_REACH`` words, not past a comma or a
+    conjunction, nor past a preposition once it has covered a word.
+
+    >>> negated(tokens("He did not blame X on Y, but left."))
+    [False, False, False, True, True, False, False, False, False, False]
+    """
+    out = []
+    active: list[list[int]] = []  # [words left, words covered] of each open negation
+    for i, t in enumerate(toks):
+        if t.low in SCOPE_BREAKS:
+            active = []
+        elif t.low in PREPOSITIONS:
+            active = [a for a in active if not a[1]]
+        out.append(len(active) % 2 == 1)
+        if polar(t.low):
+            for a in active:
+                a[1] += 1
+        active = [[n - 1, c] for n, c in active if n > 1]
+        nxt = toks[i + 1].low if i + 1 < len(toks) else ""
+        if t.low in NEGATORS and (t.low, nxt) not in NOT_NEGATION:
+            active.append([NEGATION_REACH, 0])
+        elif stem(t.low) in NEGATIVE_VERBS and (t.low.startswith("den") or nxt == "to"):
+            active.append([NEGATION_REACH, 0])
+    return out
+
+
+def polar(low: str) -> bool:
+    """Does negating this word change what a claim says? Content words, figures, 'said'."""
+    return (is_content(low) or low[:1].isdigit() or low in SAY_WORDS) and stem(low) not in NEGATIVE_VERBS
+
+
+def _polarities(toks: list[Tok]) -> dict[tuple[str, bool], list[int]]:
+    out: dict[tuple[str, bool], list[int]] = {}
+    for i, (t, neg) in enumerate(zip(toks, negated(toks))):
+        if polar(t.low):
+            out.setdefault((stem(t.low), neg), []).append(i)
+    return out
+
+
+_AUX = frozenset("did do does is are was were has have had will would can could should must may might".split())
+
+
+def _negation_phrase(toks: list[Tok], i: int) -> str:
+    """The words from the negation that reaches token ``i`` (with its auxiliary) to it."""
+    start = i
+    for j in range(i - 1, max(-1, i - NEGATION_REACH - 1), -1):
+        if toks[j].low in SCOPE_BREAKS:
+            break
+        if toks[j].low in NEGATORS or stem(toks[j].low) in NEGATIVE_VERBS:
+            start = j
+    if start < i and start > 0 and toks[start].low == "not" and toks[start - 1].low in _AUX:
+        start -= 1
+    return _text(toks[start : i + 1])
+
+
+def polarity(pair: Pair) -> Finding | None:
+    """A word the claim negates more often than the sentence does, where the sentence
+    has it the other way (or the other way round)."""
+    cpol, spol = _polarities(pair.claim), _polarities(pair.sentence)
+    for (key, neg), where in sorted(cpol.items(), key=lambda kv: kv[1][0]):
+        other = spol.get((key, not neg), [])
+        if len(where) > len(spol.get((key, neg), [])) and other:
+            said = _negation_phrase(pair.sentence, other[0])
+            claimed = _negation_phrase(pair.claim, where[0])
+            return Finding("contradicted", "negation", f"negation: passage says '{said}', claim says '{claimed}'")
+    return None
+
+
+# Figures and dates ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: str
+    scale: str  # "", "million", "%", ...
+    unit: str  # "", "minute", "$", ...
+    text: str
+    date: bool  # a year or a day of a month
+
+
+def figures(toks: list[Tok]) -> list[Figure]:
+    """Numbers with their scale and unit.
+
+    >>> [(f.value, f.scale, f.unit) for f in figures(tokens("$44 billion over 40 minutes in 2024"))]
+    [('44', 'billion', '$'), ('40', '', 'minute'), ('2024', '', '')]
+    """
+    out = []
+    for i, t in enumerate(toks):
+        if not t.low[:1].isdigit():
+            continue
+        j = i + 1
+        scale = SCALES.get(toks[j].low, "") if j < len(toks) else ""
+        j += bool(scale)
+        unit = (unit_of(toks[j].low) or "") if j < len(toks) else ""
+        if i > 0 and toks[i - 1].low in UNITS and not unit:
+            unit = toks[i - 1].low  # "$44", "£35.5"
+        near = {x.low for x in toks[max(0, i - 1) : i + 2]}
+        date = bool(near & MONTHS) or (len(t.low) == 4 and t.low[:2] in ("18", "19", "20"))
+        end = j + bool(unit and j < len(toks) and unit_of(toks[j].low))
+        out.append(Figure(t.low, scale, unit, _text(toks[max(0, i - 1) : end]), date))
+    return out
+
+
+def _figure(f: Figure, known: list[Figure], sentence: list[Figure]) -> Finding | None:
+    kind = "date" if f.date else "number"
+    same = [k for k in known if k.value == f.value]
+    if not same:
+        rivals = [k for k in sentence if k.date == f.date]
+        if rivals:
+            return Finding("contradicted", kind, f"{kind}: passage says '{rivals[0].text}', claim says '{f.text}'")
+        return Finding("unsupported", kind, f"number not in passage: {f.value}")
+    if f.scale not in {k.scale for k in same}:
+        return Finding("contradicted", "unit", f"scale: passage says '{same[0].text}', claim says '{f.text}'")
+    if f.unit and f.unit not in {k.unit for k in same}:
+        other = [k for k in same if k.unit]
+        if other:
+            return Finding("contradicted", "unit", f"unit: passage says '{other[0].text}', claim says '{f.text}'")
+        return Finding("unsupported", "unit", f"unit not in passage: '{f.text}'")
+    return None
+
+
+def numbers(pair: Pair) -> Finding | None:
+    """Every figure of the claim is in the passages, with the same scale and unit."""
+    known, sentence = figures(pair.passage), figures(pair.sentence)
+    for f in figures(pair.claim):
+        found = _figure(f, known, sentence)
+        if found:
+            return found
+    return None
+
+
+def dates(pair: Pair) -> Finding | None:
+    """Weekdays and months of the claim are in the passages."""
+    plows = {t.low for t in pair.passage}
+    for t in pair.claim:
+        for names in (WEEKDAYS, MONTHS):
+            if t.low in names and t.raw[:1].isupper() and t.low not in plows:
+                rival = next((s.raw for s in pair.sentence if s.low in names and s.raw[:1].isupper()), None)
+                if rival:
+                    return Finding("contradicted", "date", f"date: passage says '{rival}', claim says '{t.raw}'")
+                return Finding("unsupported", "date", f"date not in passage: {t.raw}")
+    return None
+
+
+# Names and roles ------------------------------------------------------------
+
+
+def names(pair: Pair) -> Finding | None:
+    """Every name is in the passages."""
+    plows = {t.low for t in pair.passage}
+    for t in pair.claim:
+        if is_name(t, pair) and t.low not in plows:
+            return Finding("unsupported", "entity", f"name not in passage: {t.raw}")
+    return None
+
+
+def _class(t: Tok, pair: Pair) -> str | None:
+    """What a word names, when another of its class in its place changes a claim."""
+    if t.low in WEEKDAYS or (t.low in MONTHS and t.raw[:1].isupper()):
+        return "date"
+    if t.low[:1].isdigit():
+        return "number"
+    if t.low in SCALES or unit_of(t.low):
+        return "unit"
+    return "entity" if is_name(t, pair) else None
+
+
+def replaced(pair: Pair) -> Finding | None:
+    """Where the claim puts another name, date, figure or unit in the place of one
+    the sentence has ("said Harris" for "said Costello", "Tuesday" for "Sunday")."""
+    s, c = pair.sentence, pair.claim
+    ops = SequenceMatcher(None, [t.low for t in s], [t.low for t in c], autojunk=False).get_opcodes()
+    for op, i1, i2, j1, j2 in ops:
+        if op != "replace":
+            continue
+        olds, news = {t.low for t in s[i1:i2]}, {t.low for t in c[j1:j2]}
+        old = {_class(t, pair) for t in s[i1:i2] if t.low not in news} - {None}
+        new = {_class(t, pair) for t in c[j1:j2] if t.low not in olds} - {None}
+        for kind in sorted(old & new):
+            around = {t.low for t in s[max(0, i1 - 2) : i2 + 2]} | {t.low for t in c[max(0, j1 - 2) : j2 + 2]}
+            kind = "attribution" if kind == "entity" and around & SAYING else kind
+            return Finding(
+                "contradicted", kind, f"{kind}: passage says '{_text(s[i1:i2])}', claim says '{_text(c[j1:j2])}'"
+            )
+    return None
+
+
+def _outside_quotes(toks: list[Tok]) -> list[bool]:
+    out, inside = [], False
+    for t in toks:
+        if t.low in '"“”':
+            inside = t.low == "“" or (t.low == '"' and not inside)
+        out.append(not inside)
+    return out
+
+
+def _places(toks: list[Tok]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, (t, free) in enumerate(zip(toks, _outside_quotes(toks))):
+        if free and is_content(t.low):
+            out.setdefault(stem(t.low), []).append(i)
+    return out
+
+
+def roles(pair: Pair) -> Finding | None:
+    """Two words on opposite sides of a shared verb in the claim and in the sentence:
+    'Evans beat Contador' against 'Contador beat Evans'."""
+    cp, sp = _places(pair.claim), _places(pair.sentence)
+    for v, (ci,) in ((k, x) for k, x in cp.items() if len(x) == 1):
+        if len(sp.get(v, [])) != 1:
+            continue
+        si = sp[v][0]
+        shared = [k for k in cp if k in sp and k != v]
+        to_left = [k for k in shared if all(i > ci for i in cp[k]) and all(i < si for i in sp[k])]
+        to_right = [k for k in shared if all(i < ci for i in cp[k]) and all(i > si for i in sp[k])]
+        if to_left and to_right:
+            lo = min(sp[k][0] for k in to_left + to_right)
+            hi = max(sp[k][-1] for k in to_left + to_right)
+            clo = min(cp[k][0] for k in to_left + to_right)
+            chi = max(cp[k][-1] for k in to_left + to_right)
+            return Finding(
+                "contradicted",
+                "roles",
+                f"roles: passage says '{_text(pair.sentence[lo : hi + 1])}', "
+                f"claim says '{_text(pair.claim[clo : chi + 1])}'",
+            )
+    return None
+
+
+# Opposites ------------------------------------------------------------------
+
+
+def antonyms(pair: Pair) -> Finding | None:
+    """A word the claim uses more often than the sentence, whose opposite the sentence
+    uses more often than the claim: 'fell' where the sentence says 'rose'."""
+    cstems = Counter(stem(t.low) for t in pair.claim if is_content(t.low))
+    sstems = Counter(stem(t.low) for t in pair.sentence if is_content(t.low))
+    for key in cstems:
+        if cstems[key] <= sstems[key]:
+            continue
+        for opp in sorted(opposites().get(key, ())):
+            if sstems[opp] > cstems[opp]:
+                said = next(t.raw for t in pair.sentence if stem(t.low) == opp)
+                claimed = next(t.raw for t in pair.claim if stem(t.low) == key)
+                return Finding("contradicted", "antonym", f"antonym: passage says '{said}', claim says '{claimed}'")
+    return None
+
+
+def quantifiers(pair: Pair) -> Finding | None:
+    """A quantifier or comparison the claim uses more, where the sentence uses its flip."""
+    c = [t.low for t in pair.claim]
+    s = [t.low for t in pair.sentence]
+    for q, flip in quantifier_pairs():
+        if phrase_count(c, q) > phrase_count(s, q) and phrase_count(s, flip) > phrase_count(c, flip):
+            return Finding("contradicted", "quantifier", f"quantifier: passage says '{flip}', claim says '{q}'")
+    return None
+
+
+RULES: tuple[Callable[[Pair], Finding | None], ...] = (
+    polarity,
+    numbers,
+    dates,
+    names,
+    replaced,
+    roles,
+    antonyms,
+    quantifiers,
+)

@@ -1,0 +1,145 @@
+"""Score a verifier on the claim suite: per kind, the altered claims it accepts and
+the faithful claims it rejects, test split first.
+
+Targets: altered accepted under 1% overall and 0 for negation and numbers;
+faithful rejected under 5%.
+
+Run ``python -m rag.devtools.claim_score [--split test|dev] [--lexical-only] [--show KIND]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rag.devtools._layout import preload
+
+preload()
+from rag.answer.contradiction import check  # noqa: E402
+from rag.devtools.claim_suite import ALTERED, FAITHFUL, Claim, build  # noqa: E402
+from rag.types import Passage  # noqa: E402
+from rag.verify import support  # noqa: E402
+
+ALTERED_ACCEPTED_MAX = 0.01
+FAITHFUL_REJECTED_MAX = 0.05
+ZERO_KINDS = ("negation", "number")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    accepted: bool
+    reason: str
+
+
+def lexical(claim: str, passage: str) -> Verdict:
+    """The existing lexical check alone."""
+    ok, why = support(claim, [Passage(1, "a", "a.txt", "", "", "", passage, 0, len(passage))])
+    return Verdict(ok, why)
+
+
+def full(claim: str, passage: str) -> Verdict:
+    """The lexical check, then the contradiction rules."""
+    first = lexical(claim, passage)
+    if not first.accepted:
+        return first
+    found = check(claim, [passage])
+    return Verdict(found.ok, found.reason)
+
+
+def score(claims: list[Claim], verifier: Callable[[str, str], Verdict] = full) -> dict:
+    """Per split and kind: how many claims, how many wrong (altered accepted or faithful rejected)."""
+    out: dict = {}
+    for split in ("test", "dev"):
+        rows: dict[str, dict] = {}
+        for c in (c for c in claims if c.split == split):
+            v = verifier(c.claim, c.passage)
+            wrong = v.accepted != c.faithful
+            row = rows.setdefault(c.kind, {"n": 0, "wrong": 0, "examples": []})
+            row["n"] += 1
+            if wrong:
+                row["wrong"] += 1
+                row["examples"].append({"id": c.id, "claim": c.claim, "sentence": c.sentence, "reason": v.reason})
+        out[split] = {"kinds": rows, **_totals(rows)}
+    return out
+
+
+def _totals(rows: dict[str, dict]) -> dict:
+    alt_n = sum(r["n"] for k, r in rows.items() if k in ALTERED)
+    alt_w = sum(r["wrong"] for k, r in rows.items() if k in ALTERED)
+    fai_n = sum(r["n"] for k, r in rows.items() if k in FAITHFUL)
+    fai_w = sum(r["wrong"] for k, r in rows.items() if k in FAITHFUL)
+    return {
+        "altered": alt_n,
+        "altered_accepted": alt_w,
+        "altered_accepted_rate": alt_w / alt_n if alt_n else 0.0,
+        "faithful": fai_n,
+        "faithful_rejected": fai_w,
+        "faithful_rejected_rate": fai_w / fai_n if fai_n else 0.0,
+    }
+
+
+def failures(split_report: dict) -> list[str]:
+    """The targets a split misses (empty when it meets them all)."""
+    out = []
+    if split_report["altered_accepted_rate"] >= ALTERED_ACCEPTED_MAX:
+        out.append(f"altered accepted {split_report['altered_accepted_rate']:.1%} (target < 1%)")
+    for kind in ZERO_KINDS:
+        wrong = split_report["kinds"].get(kind, {}).get("wrong", 0)
+        if wrong:
+            out.append(f"{kind}: {wrong} altered claims accepted (target 0)")
+    if split_report["faithful_rejected_rate"] >= FAITHFUL_REJECTED_MAX:
+        out.append(f"faithful rejected {split_report['faithful_rejected_rate']:.1%} (target < 5%)")
+    return out
+
+
+def to_markdown(report: dict) -> str:
+    """The per-kind table, test split first."""
+    lines = []
+    for split in ("test", "dev"):
+        r = report[split]
+        lines += [f"### {split}", "", "| kind | claims | wrong | share |", "|---|---:|---:|---:|"]
+        for kind in list(FAITHFUL) + list(ALTERED):
+            row = r["kinds"].get(kind, {"n": 0, "wrong": 0})
+            what = "rejected" if kind in FAITHFUL else "accepted"
+            share = row["wrong"] / row["n"] if row["n"] else 0.0
+            lines.append(f"| {kind} ({what}) | {row['n']} | {row['wrong']} | {share:.1%} |")
+        lines.append(
+            f"| **altered accepted** | {r['altered']} | {r['altered_accepted']} | {r['altered_accepted_rate']:.2%} |"
+        )
+        lines.append(
+            f"| **faithful rejected** | {r['faithful']} | {r['faithful_rejected']} | {r['faithful_rejected_rate']:.2%} |"
+        )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m rag.devtools.claim_score")
+    ap.add_argument("--lexical-only", action="store_true", help="score the lexical check without the rules")
+    ap.add_argument("--show", metavar="KIND", help="print the wrong verdicts of this kind (dev split)")
+    ap.add_argument("--split", default="dev", choices=("dev", "test"), help="split for --show")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    report = score(build(), lexical if args.lexical_only else full)
+    if args.show:
+        for ex in report[args.split]["kinds"].get(args.show, {}).get("examples", []):
+            print(json.dumps(ex, ensure_ascii=False))
+        return 0
+    if args.json:
+        for split in report.values():
+            for row in split["kinds"].values():
+                row.pop("examples")
+        print(json.dumps(report, indent=1))
+    else:
+        print(to_markdown(report))
+    for split in ("test", "dev"):
+        for f in failures(report[split]):
+            print(f"{split}: {f}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
