@@ -53,6 +53,7 @@ from rag.answer.lexicon import (
 from rag.text import STOPWORDS, sentence_spans
 
 NEGATION_REACH = 6  # words after a negator that it can cover
+_PUNCT_BREAKS = frozenset(",;:()")
 
 
 @dataclass(frozen=True)
@@ -101,12 +102,17 @@ def check(claim: str, passages: Sequence[str]) -> Finding:
 def make_pair(claim: str, passages: Sequence[str]) -> Pair:
     ctoks = tokens(claim)
     sents = [tokens(p[a:b]) for p in passages for a, b in sentence_spans(p)] or [[]]
-    cstems = {stem(t.low) for t in ctoks if is_content(t.low)}
-    best = max(sents, key=lambda s: len(cstems & {stem(t.low) for t in s if is_content(t.low)}))
+    best = max(sents, key=lambda s: _matched(s, ctoks))
     every = [t for s in sents for t in s] + ctoks
     caps = frozenset(t.low for t in every if t.raw[:1].isupper() and not t.initial)
     lowers = frozenset(t.low for t in every if t.raw[:1].islower())
     return Pair(ctoks, best, [t for s in sents for t in s], caps, lowers)
+
+
+def _matched(sentence: list[Tok], claim: list[Tok]) -> int:
+    """Tokens of the claim matched in order by the sentence's, words counting double."""
+    sm = SequenceMatcher(None, [t.low for t in sentence], [t.low for t in claim], autojunk=False)
+    return sum(1 + is_content(claim[b.b + k].low) for b in sm.get_matching_blocks() for k in range(b.size))
 
 
 def is_name(t: Tok, pair: Pair) -> bool:
@@ -133,8 +139,8 @@ def _text(toks: Sequence[Tok]) -> str:
 def negated(toks: list[Tok]) -> list[bool]:
     """For each token: is it within the reach of an odd number of negations?
 
-    A negation reaches up to ``NEGATION_REACH`` words, not past a comma or a
-    conjunction, nor past a preposition once it has covered a word.
+    A negation reaches up to ``NEGATION_REACH`` words, not past a comma, nor past a
+    conjunction or a preposition once it has covered a word.
 
     >>> negated(tokens("He did not blame X on Y, but left."))
     [False, False, False, True, True, False, False, False, False, False]
@@ -142,10 +148,10 @@ def negated(toks: list[Tok]) -> list[bool]:
     out = []
     active: list[list[int]] = []  # [words left, words covered] of each open negation
     for i, t in enumerate(toks):
-        if t.low in SCOPE_BREAKS:
+        if t.low in _PUNCT_BREAKS:
             active = []
-        elif t.low in PREPOSITIONS:
-            active = [a for a in active if not a[1]]
+        elif t.low in SCOPE_BREAKS or t.low in PREPOSITIONS:
+            active = [a for a in active if not a[1]]  # "not that many" reaches on
         out.append(len(active) % 2 == 1)
         if polar(t.low):
             for a in active:
@@ -198,6 +204,31 @@ def polarity(pair: Pair) -> Finding | None:
             said = _negation_phrase(pair.sentence, other[0])
             claimed = _negation_phrase(pair.claim, where[0])
             return Finding("contradicted", "negation", f"negation: passage says '{said}', claim says '{claimed}'")
+    return None
+
+
+def _equal_map(pair: Pair) -> tuple[set[int], set[int], list[tuple[str, int, int, int, int]]]:
+    s, c = pair.sentence, pair.claim
+    ops = SequenceMatcher(None, [t.low for t in s], [t.low for t in c], autojunk=False).get_opcodes()
+    seq = {i for op, i1, i2, _, _ in ops if op == "equal" for i in range(i1, i2)}
+    ceq = {j for op, _, _, j1, j2 in ops if op == "equal" for j in range(j1, j2)}
+    return seq, ceq, ops
+
+
+def _is_negator(toks: list[Tok], i: int) -> bool:
+    nxt = toks[i + 1].low if i + 1 < len(toks) else ""
+    return toks[i].low in NEGATORS and (toks[i].low, nxt) not in NOT_NEGATION
+
+
+def negator_moved(pair: Pair) -> Finding | None:
+    """A negation put in or taken out between words the claim and the sentence share
+    ("was all about" / "was not all about"), whatever words it covers."""
+    seq, ceq, _ = _equal_map(pair)
+    for toks, same, who in ((pair.claim, ceq, "adds"), (pair.sentence, seq, "drops")):
+        for i in range(1, len(toks) - 1):
+            if i not in same and _is_negator(toks, i) and i - 1 in same and i + 1 in same:
+                quote = _text(toks[i - 1 : i + 2])
+                return Finding("contradicted", "negation", f"negation: the claim {who} '{toks[i].raw}' in '{quote}'")
     return None
 
 
@@ -300,6 +331,16 @@ def _class(t: Tok, pair: Pair) -> str | None:
     return "entity" if is_name(t, pair) else None
 
 
+def _flipped(old: list[Tok], new: list[Tok]) -> Finding | None:
+    """``new`` in the place of ``old`` is its opposite or its flip ('after' for 'before')."""
+    a, b = " ".join(t.low for t in old), " ".join(t.low for t in new)
+    if (a, b) in quantifier_pairs():
+        return Finding("contradicted", "quantifier", f"quantifier: passage says '{a}', claim says '{b}'")
+    if len(old) == len(new) == 1 and stem(new[0].low) in opposites().get(stem(old[0].low), ()):
+        return Finding("contradicted", "antonym", f"antonym: passage says '{old[0].raw}', claim says '{new[0].raw}'")
+    return None
+
+
 def replaced(pair: Pair) -> Finding | None:
     """Where the claim puts another name, date, figure or unit in the place of one
     the sentence has ("said Harris" for "said Costello", "Tuesday" for "Sunday")."""
@@ -308,6 +349,9 @@ def replaced(pair: Pair) -> Finding | None:
     for op, i1, i2, j1, j2 in ops:
         if op != "replace":
             continue
+        flip = _flipped(s[i1:i2], c[j1:j2])
+        if flip:
+            return flip
         olds, news = {t.low for t in s[i1:i2]}, {t.low for t in c[j1:j2]}
         old = {_class(t, pair) for t in s[i1:i2] if t.low not in news} - {None}
         new = {_class(t, pair) for t in c[j1:j2] if t.low not in olds} - {None}
@@ -393,6 +437,7 @@ def quantifiers(pair: Pair) -> Finding | None:
 
 RULES: tuple[Callable[[Pair], Finding | None], ...] = (
     polarity,
+    negator_moved,
     numbers,
     dates,
     names,

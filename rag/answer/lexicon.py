@@ -17,7 +17,7 @@ DATA = Path(__file__).with_name("data")
 NEGATORS = frozenset("not never no none nobody nothing neither nor nowhere without".split())
 # Verbs that negate what follows them ("denied blaming", "failed to pay").
 NEGATIVE_VERBS = frozenset("deni refus fail declin".split())  # stems
-NOT_NEGATION = {("not", "only"), ("not", "just"), ("not", "least"), ("no", "doubt"), ("or", "not")}
+NOT_NEGATION = {("not", "only"), ("not", "least"), ("no", "doubt"), ("or", "not")}
 # Words that end the reach of a negation ("did not come, but she left").
 SCOPE_BREAKS = frozenset(
     list(",;:()")
@@ -116,18 +116,53 @@ def irregular() -> dict[str, str]:
     return out
 
 
+_SHORT = {"dying": "die", "lying": "lie", "tying": "tie"}
+
+
+@cache
+def known_bases() -> frozenset[str]:
+    """Base forms the package data names (the opposites list and the irregular verbs)."""
+    words = {w for a, b, cls in _rows() for w in (a, b) if cls != "quant"}
+    return frozenset(words | set(irregular().values()))
+
+
+def base(word: str) -> str:
+    """The known base form an inflection comes from, else the word itself.
+
+    >>> [base(w) for w in ["succeeded", "agreed", "stopped", "rising", "won", "criticises", "table"]]
+    ['succeed', 'agree', 'stop', 'rise', 'win', 'criticise', 'table']
+    """
+    if word in irregular():
+        return irregular()[word]
+    for suffix, repl in _SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix) + 1:
+            cand = word[: -len(suffix)] + repl
+            if cand in known_bases():
+                return cand
+    if re.search(r"([^aeiou])\1(ed|ing)$", word):  # "stopped", "banning"
+        cand = re.sub(r"([^aeiou])\1(ed|ing)$", r"\1", word)
+        if cand in known_bases():
+            return cand
+    return word
+
+
+_SUFFIXES = (("ies", "y"), ("ied", "y"), ("es", ""), ("s", ""), ("ed", ""), ("d", ""), ("ing", ""), ("ing", "e"))
+
+
 @cache
 def stem(word: str) -> str:
     """A crude stem shared by a word's inflections.
 
     >>> [stem(w) for w in ["rose", "rising", "rises", "criticised", "stopped", "killed", "closes", "added"]]
     ['ris', 'ris', 'ris', 'criticis', 'stop', 'kill', 'clos', 'add']
-    >>> stem("agreed") == stem("agree") == stem("agrees")
-    True
+    >>> stem("agreed") == stem("agree") == stem("agrees"), stem("succeeded") == stem("succeed")
+    (True, True)
     """
-    w = irregular().get(word, word)
+    w = base(_SHORT.get(word, word))
     cut = w
-    if w.endswith(("ies", "ied")) and len(w) > 4:
+    if w.endswith(("ies", "ied")) and len(w) == 4:
+        cut = w[:-1]  # "died", "lies" -> "die", "lie"
+    elif w.endswith(("ies", "ied")) and len(w) > 4:
         cut = w[:-3] + "y"
     elif w.endswith("ing") and len(w) > 5:
         cut = w[:-3]

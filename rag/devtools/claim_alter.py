@@ -19,8 +19,8 @@ preload()
 from rag.answer.lexicon import _rows, irregular  # noqa: E402
 from rag.text import STOPWORDS  # noqa: E402
 
-_NAME = r"[A-Z](?:[a-zA-Z.-]|['’](?!s\b))*[a-zA-Z]"
-NAME_SPAN = re.compile(rf"(?<![\w'’-])(?:{_NAME})(?:\s+(?:{_NAME}))*(?![\w'’-])")
+_NAME = r"[A-ZÀ-Þ](?:[^\W\d_]|[.-](?=[^\W\d_])|['’](?!s\b))*[^\W\d_]"
+NAME_SPAN = re.compile(rf"(?<![\w'’-])(?:{_NAME})(?:\s+(?:(?:da|de|del|van|von|al|bin) )?(?:{_NAME}))*(?![\w'’-])")
 _SAY = r"said|says|told|added|wrote|stated|explained|announced|insisted|warned|argued"
 SPEAKER_AFTER = re.compile(rf"\b(?:{_SAY}|according to)\s+(?:(?:Mr|Mrs|Ms|Dr)\.?\s+)?({NAME_SPAN.pattern})")
 SPEAKER_BEFORE = re.compile(rf"({NAME_SPAN.pattern})\s+(?:{_SAY})\b")
@@ -52,20 +52,34 @@ def _is_entity(span: str) -> bool:
     )
 
 
+def name_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of capitalised names not at a sentence start, leading function words cut off.
+
+    >>> t = "Then Evans met Bush. The Senate agreed."
+    >>> [t[a:b] for a, b in name_spans(t)]
+    ['Evans', 'Bush', 'Senate']
+    """
+    out = []
+    for m in NAME_SPAN.finditer(text):
+        start, span = m.start(), m.group()
+        while span.split()[0] in NOT_ENTITIES or span.split()[0].lower() in STOPWORDS:
+            cut = span.find(" ")
+            if cut < 0:
+                break
+            start, span = start + cut + 1, span[cut + 1 :]
+        before = text[:start].rstrip()
+        if before and before[-1] not in ".!?\n\"“:" and _is_entity(span):
+            out.append((start, start + len(span)))
+    return out
+
+
 def article_entities(text: str) -> list[str]:
     """Distinct capitalised spans not at a sentence start, in order of first use.
 
     >>> article_entities("Evans beat Alberto Contador. Then Evans met Bush.")
     ['Alberto Contador', 'Evans', 'Bush']
     """
-    out: dict[str, None] = {}
-    for m in NAME_SPAN.finditer(text):
-        before = text[: m.start()].rstrip()
-        if not before or before[-1] in ".!?\n\"“:":
-            continue
-        if _is_entity(m.group()):
-            out[m.group()] = None
-    return list(out)
+    return list(dict.fromkeys(text[a:b] for a, b in name_spans(text)))
 
 
 def article_speakers(text: str) -> list[str]:
@@ -358,7 +372,6 @@ _UNIT_GROUPS = [
     ["kilometers", "miles", "meters"],
     ["kilograms", "pounds", "tonnes"],
     ["dollars", "euros", "pounds"],
-    ["percent", "per cent", "percentage points"],
 ]
 
 
@@ -391,15 +404,6 @@ def date(sentence: str, article: Article, rng: random.Random) -> str | None:
     return _replace(sentence, m.start(), m.end(), str(int(m.group()) + rng.choice([-3, -2, -1, 1, 2, 3])))
 
 
-def _spans(sentence: str) -> list[re.Match]:
-    out = []
-    for m in NAME_SPAN.finditer(sentence):
-        before = sentence[: m.start()].rstrip()
-        if before and before[-1] not in ".!?\"“:" and _is_entity(m.group()):
-            out.append(m)
-    return out
-
-
 def _speaker_slots(sentence: str) -> list[tuple[int, int]]:
     slots = [m.span(1) for pat in (SPEAKER_AFTER, SPEAKER_BEFORE) for m in pat.finditer(sentence)]
     return [s for s in slots if _is_entity(sentence[s[0] : s[1]])]
@@ -408,13 +412,13 @@ def _speaker_slots(sentence: str) -> list[tuple[int, int]]:
 def entity(sentence: str, article: Article, rng: random.Random) -> str | None:
     """Replace a name (not a speaker) with another name of the same article."""
     slots = _speaker_slots(sentence)
-    spans = [m for m in _spans(sentence) if not any(a <= m.start() < b for a, b in slots)]
-    words = {w for m in NAME_SPAN.finditer(sentence) for w in m.group().split()}
-    others = [e for e in article.entities if not set(e.split()) & words]
+    spans = [(a, b) for a, b in name_spans(sentence) if not any(x <= a < y for x, y in slots)]
+    words = {w for m in NAME_SPAN.finditer(sentence) for w in re.split(r"[\s-]+", m.group())}
+    others = [e for e in article.entities if not set(re.split(r"[\s-]+", e)) & words]
     if not spans or not others:
         return None
-    m = rng.choice(spans)
-    return _replace(sentence, m.start(), m.end(), rng.choice(others))
+    start, end = rng.choice(spans)
+    return _replace(sentence, start, end, rng.choice(others))
 
 
 def attribution(sentence: str, article: Article, rng: random.Random) -> str | None:
@@ -435,7 +439,8 @@ _ROLE = re.compile(
 
 @cache
 def _verbish() -> re.Pattern:
-    return re.compile(r"\b(\w+ed|\w+s|" + "|".join(sorted(irregular())) + r")\b")
+    past = sorted(set(irregular()) - {"was", "were", "been", "had", "did", "done"})
+    return re.compile(r"\b(?!(?:is|was|has|does|as|his|its|this|thus|us|plus)\b)(\w+ed|\w+s|" + "|".join(past) + r")\b")
 
 
 def roles(sentence: str, article: Article, rng: random.Random) -> str | None:

@@ -122,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show", metavar="KIND", help="print the wrong verdicts of this kind (dev split)")
     ap.add_argument("--split", default="dev", choices=("dev", "test"), help="split for --show")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--seed", type=int, default=None, help="build the suite with another seed (more dev claims)")
     args = ap.parse_args(argv)
-    report = score(build(), lexical if args.lexical_only else full)
+    claims = build() if args.seed is None else build(args.seed)
+    report = score(claims, lexical if args.lexical_only else full)
     if args.show:
         for ex in report[args.split]["kinds"].get(args.show, {}).get("examples", []):
             print(json.dumps(ex, ensure_ascii=False))

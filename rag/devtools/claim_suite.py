@@ -30,7 +30,7 @@ from rag.text import sentence_spans
 SEEDS_DIR = PROJECT_ROOT / "seeds"
 MULTILING_DIR = PROJECT_ROOT.parent / "shared" / "corpora" / "multiling2011" / "articles"
 SEED = 15
-PER_ARTICLE = {"seed": 12, "multiling": 4}
+PER_ARTICLE = {"seed": 15, "multiling": 6}
 DEV_SHARE = 70  # percent of articles in the dev split
 
 FAITHFUL = {"verbatim": None, "truncated": alter.truncated, "reworded": alter.reworded}
@@ -108,7 +108,7 @@ def article_claims(article_id: str, text: str, seed: int = SEED) -> list[Claim]:
     split = split_of(article_id)
     out = []
     for i in chosen:
-        passage = " ".join(sents[max(0, i - 1) : i + 2])
+        passage = text[spans[max(0, i - 1)][0] : spans[min(len(spans) - 1, i + 1)][1]]
         for kind, rule in {**FAITHFUL, **ALTERED}.items():
             krng = random.Random(f"{seed}/{article_id}/{i}/{kind}")
             claim = sents[i] if rule is None else rule(sents[i], art, krng)
