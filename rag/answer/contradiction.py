@@ -30,7 +30,6 @@ from difflib import SequenceMatcher
 
 from rag.answer.lexicon import (
     MONTHS,
-    NEGATIVE_VERBS,
     NEGATORS,
     NOT_NEGATION,
     PREPOSITIONS,
@@ -43,6 +42,7 @@ from rag.answer.lexicon import (
     WEEKDAYS,
     Tok,
     is_content,
+    negative_verbs,
     opposites,
     phrase_count,
     quantifier_pairs,
@@ -160,14 +160,15 @@ def negated(toks: list[Tok]) -> list[bool]:
         nxt = toks[i + 1].low if i + 1 < len(toks) else ""
         if t.low in NEGATORS and (t.low, nxt) not in NOT_NEGATION:
             active.append([NEGATION_REACH, 0])
-        elif stem(t.low) in NEGATIVE_VERBS and (t.low.startswith("den") or nxt == "to"):
+        elif stem(t.low) in negative_verbs() and (t.low.startswith("den") or nxt == "to"):
             active.append([NEGATION_REACH, 0])
     return out
 
 
 def polar(low: str) -> bool:
-    """Does negating this word change what a claim says? Content words, figures, 'said'."""
-    return (is_content(low) or low[:1].isdigit() or low in SAY_WORDS) and stem(low) not in NEGATIVE_VERBS
+    """Does negating this word change what a claim says? Content words (among them
+    'denied': 'did not deny' is not 'denied'), figures, 'said'."""
+    return is_content(low) or low[:1].isdigit() or low in SAY_WORDS
 
 
 def _polarities(toks: list[Tok]) -> dict[tuple[str, bool], list[int]]:
@@ -187,7 +188,7 @@ def _negation_phrase(toks: list[Tok], i: int) -> str:
     for j in range(i - 1, max(-1, i - NEGATION_REACH - 1), -1):
         if toks[j].low in SCOPE_BREAKS:
             break
-        if toks[j].low in NEGATORS or stem(toks[j].low) in NEGATIVE_VERBS:
+        if toks[j].low in NEGATORS or stem(toks[j].low) in negative_verbs():
             start = j
     if start < i and start > 0 and toks[start].low == "not" and toks[start - 1].low in _AUX:
         start -= 1

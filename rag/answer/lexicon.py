@@ -15,8 +15,8 @@ from rag.text import STOPWORDS
 DATA = Path(__file__).with_name("data")
 
 NEGATORS = frozenset("not never no none nobody nothing neither nor nowhere without".split())
-# Verbs that negate what follows them ("denied blaming", "failed to pay").
-NEGATIVE_VERBS = frozenset("deni refus fail declin".split())  # stems
+# Verbs that negate what follows them ("denied blaming", "failed to pay"); see negative_verbs().
+NEGATIVE_VERBS_BASE = ("deny", "refuse", "fail", "decline")
 NOT_NEGATION = {("not", "only"), ("not", "least"), ("no", "doubt"), ("or", "not")}
 # Words that end the reach of a negation ("did not come, but she left").
 SCOPE_BREAKS = frozenset(
@@ -26,7 +26,8 @@ SCOPE_BREAKS = frozenset(
 # Prepositions end a negation's reach once it has covered a word ("not blame X on Y").
 PREPOSITIONS = frozenset("in on at for from to by with after before during since into over under about".split())
 # Stop words whose negation still changes a claim ("did not say").
-SAY_WORDS = frozenset("say said says tell told tells".split())
+# ("won" is a stop word only for "won't", which tokens() splits into "will not".)
+SAY_WORDS = frozenset("say said says tell told tells won".split())
 SCALES = {"thousand": "thousand", "million": "million", "billion": "billion", "trillion": "trillion", "%": "%"}
 UNITS = {
     **dict.fromkeys("second minute hour day week month year decade century".split(), "time"),
@@ -179,6 +180,12 @@ def stem(word: str) -> str:
     if cut.endswith("e") and len(cut) > 3:
         cut = cut[:-1]
     return cut
+
+
+@cache
+def negative_verbs() -> frozenset[str]:
+    """Stems of the verbs that negate what follows them."""
+    return frozenset(stem(w) for w in NEGATIVE_VERBS_BASE)
 
 
 def is_content(low: str) -> bool:

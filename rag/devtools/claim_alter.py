@@ -198,16 +198,16 @@ _AUXES = r"is|are|was|were|has|have|had|will|would|can|could|should|must|may|mig
 def base_form(verb: str) -> str:
     """The base form of a past tense, for 'did not ...'.
 
-    >>> [base_form(v) for v in ["blamed", "walked", "stopped", "carried", "said", "agreed"]]
-    ['blame', 'walk', 'stop', 'carry', 'say', 'agree']
+    >>> [base_form(v) for v in ["blamed", "walked", "stopped", "carried", "said", "agreed", "added"]]
+    ['blame', 'walk', 'stop', 'carry', 'say', 'agree', 'add']
     """
     if verb in irregular():
         return irregular()[verb]
     if verb.endswith("ied"):
         return verb[:-3] + "y"
     stem = verb[:-2] if verb.endswith("ed") else verb[:-1]
-    if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "lsfz":
-        return stem[:-1]
+    if re.search(r"[^aeiou][aeiou]([^aeiouylsfz])\1$", stem):
+        return stem[:-1]  # "stopped", but "added"
     if verb.endswith("eed"):
         return verb[:-1]
     if re.search(r"(at|iz|is|iv|ag|ur|ar|bl|pl|us|ut|ov|am|im|um|ss|c|g|v|z)$", stem) and not stem.endswith("ss"):
@@ -439,7 +439,7 @@ _ROLE = re.compile(
 
 @cache
 def _verbish() -> re.Pattern:
-    past = sorted(set(irregular()) - {"was", "were", "been", "had", "did", "done"})
+    past = sorted((set(irregular()) | set(irregular().values())) - {"be", "was", "were", "been", "have", "had", "do", "did", "done"})
     return re.compile(r"\b(?!(?:is|was|has|does|as|his|its|this|thus|us|plus)\b)(\w+ed|\w+s|" + "|".join(past) + r")\b")
 
 
