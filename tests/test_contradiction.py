@@ -32,7 +32,13 @@ def test_negation_added_is_a_contradiction(claim):
     assert not full(claim, DDOS).accepted
 
 
-@pytest.mark.parametrize("claim", ["Musk did not blame a massive DDoS attack on X for the delay.", "Musk never blamed a massive DDoS attack on X for the delay."])
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Musk did not blame a massive DDoS attack on X for the delay.",
+        "Musk never blamed a massive DDoS attack on X for the delay.",
+    ],
+)
 def test_the_lexical_check_alone_lets_negation_through(claim):
     # What the rules are for: "not" and "never" are stop words, 6 of 7 content words match.
     assert lexical(claim, DDOS).accepted and not full(claim, DDOS).accepted

@@ -36,9 +36,7 @@ UNITS = {
     **dict.fromkeys("dollar euro pound yen yuan rupee franc cent $ £ €".split(), "money"),
     **dict.fromkeys("degree acre hectare".split(), "other"),
 }
-MONTHS = frozenset(
-    "january february march april may june july august september october november december".split()
-)
+MONTHS = frozenset("january february march april may june july august september october november december".split())
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 SAYING = frozenset(
     "said says say told tells according added adds wrote writes stated announced explained asked claimed "
@@ -80,7 +78,8 @@ def tokens(text: str) -> list[Tok]:
             initial = initial or w in '"“:('
             continue
         parts = [p for p in w.lower().split("-") if p] if "-" in w and not w[:1].isdigit() else [w.lower()]
-        for low in (x for p in parts for x in _split_word(p)):
+        named = w[:1].isupper() and len(parts) > 1  # "A-One", "Port-au-Prince": no number words inside
+        for low in (x for p in parts for x in (_split_word(p) if not named else [p.strip("'.")])):
             if low == "cent" and out and out[-1].low == "per":
                 out[-1] = Tok("%", "per cent", False)
                 continue

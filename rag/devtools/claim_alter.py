@@ -68,7 +68,7 @@ def name_spans(text: str) -> list[tuple[int, int]]:
                 break
             start, span = start + cut + 1, span[cut + 1 :]
         before = text[:start].rstrip()
-        if before and before[-1] not in ".!?\n\"“:" and _is_entity(span):
+        if before and before[-1] not in '.!?\n"“:' and _is_entity(span):
             out.append((start, start + len(span)))
     return out
 
@@ -127,6 +127,8 @@ def _move_lead(sentence: str) -> str | None:
     if not m or len(m.group(1).split()) > 10:
         return None
     lead, rest = m.group(1), m.group(2)
+    if "," in rest or re.match(rf"\d|(?:{'|'.join(MONTHS)})\b", rest):
+        return None  # at the end of a longer sentence the clause would read as attached elsewhere
     first = lead.split()[0]
     lead = lead if first not in ("On", "In", "At", "After", "Before", "During", "Since") else lead[0].lower() + lead[1:]
     lead = lead[0].lower() + lead[1:] if lead.split()[0][1:].islower() else lead
@@ -150,27 +152,45 @@ _PHRASES = {
     "approximately": "about",
     "in order to": "to",
     "as well as": "and",
-    " said that ": " said ",
+    "said that": "said",
     "per cent": "percent",
     "U.S.": "US",
-    "However, ": "",
-    " also ": " ",
+    "However,": "",
+    "also": "",
 }
 
 
+def outside_quotes(sentence: str, start: int) -> bool:
+    """Is offset ``start`` outside every quotation of the sentence?
+
+    >>> s = 'He said "it is not late" and it is not.'
+    >>> outside_quotes(s, s.index("is not")), outside_quotes(s, s.rindex("is not"))
+    (False, True)
+    """
+    before = sentence[:start]
+    return before.count('"') % 2 == 0 and before.count("“") <= before.count("”")
+
+
 def _swap_phrase(sentence: str, rng: random.Random) -> str | None:
+    """One fixed phrase swapped, never inside a quotation (a quotation stays verbatim)."""
     table = dict(_CONTRACT) | {v: k for k, v in _CONTRACT.items()} | _PHRASES
-    hits = [k for k in table if k in sentence]
+    hits = [
+        (k, m.start())
+        for k in table
+        for m in re.finditer(r"(?<![\w'’.])" + re.escape(k) + r"(?![\w'’])", sentence)
+        if outside_quotes(sentence, m.start())
+    ]
     if not hits:
         return None
-    key = rng.choice(sorted(hits))
-    out = sentence.replace(key, table[key], 1)
+    key, at = rng.choice(sorted(hits))
+    out = re.sub(r"\s{2,}", " ", sentence[:at] + table[key] + sentence[at + len(key) :]).strip()
     return out[0].upper() + out[1:]
 
 
 def _drop_apposition(sentence: str) -> str | None:
-    m = re.search(rf"({NAME_SPAN.pattern}), (?:who|which) [^,\"“”]+, ", sentence)
-    if not m:
+    """'Musk, who owns X, said ...' -> 'Musk said ...' (only before a verb)."""
+    m = re.search(rf"({NAME_SPAN.pattern}), (?:who|which) [^,\"“”]+, (?=(\w+))", sentence)
+    if not m or not _verbish().fullmatch(m.group(m.lastindex)):
         return None
     return _replace(sentence, m.start(), m.end(), m.group(1) + " ")
 
@@ -283,7 +303,13 @@ def _past_forms() -> dict[str, dict[str, str]]:
 
 def _forms(base: str, cls: str) -> dict[str, str]:
     """Inflected forms of a word by tag: base, s, ed, en, ing (verbs) or base, s (others)."""
-    plural = base + "es" if re.search(r"(s|sh|ch|x|z)$", base) else base[:-1] + "ies" if re.search(r"[^aeiou]y$", base) else base + "s"
+    plural = (
+        base + "es"
+        if re.search(r"(s|sh|ch|x|z)$", base)
+        else base[:-1] + "ies"
+        if re.search(r"[^aeiou]y$", base)
+        else base + "s"
+    )
     if cls != "verb":
         return {"base": base, "s": plural}
     inv = _past_forms().get(base, {})
@@ -437,9 +463,16 @@ _ROLE = re.compile(
 )
 
 
+def _initials(span: str) -> str:
+    return "".join(w[0] for w in span.split() if w[0].isupper())
+
+
 @cache
 def _verbish() -> re.Pattern:
-    past = sorted((set(irregular()) | set(irregular().values())) - {"be", "was", "were", "been", "have", "had", "do", "did", "done"})
+    past = sorted(
+        (set(irregular()) | set(irregular().values()))
+        - {"be", "was", "were", "been", "have", "had", "do", "did", "done"}
+    )
     return re.compile(r"\b(?!(?:is|was|has|does|as|his|its|this|thus|us|plus)\b)(\w+ed|\w+s|" + "|".join(past) + r")\b")
 
 
@@ -449,5 +482,7 @@ def roles(sentence: str, article: Article, rng: random.Random) -> str | None:
         a, mid, b = m.group(1), m.group(2), m.group(3)
         if not (_is_entity(a) and _is_entity(b)) or a == b or not _verbish().search(mid):
             continue
+        if _initials(a) == b.replace(".", "") or _initials(b) == a.replace(".", ""):
+            continue  # "the IOC" and "the International Olympic Committee" are one
         return _replace(sentence, m.start(), m.end(), b + mid + a)
     return None

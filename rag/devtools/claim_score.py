@@ -32,6 +32,7 @@ ZERO_KINDS = ("negation", "number")
 class Verdict:
     accepted: bool
     reason: str
+    stage: str = "lexical"  # which check decided: "lexical" or "rules"
 
 
 def lexical(claim: str, passage: str) -> Verdict:
@@ -46,7 +47,7 @@ def full(claim: str, passage: str) -> Verdict:
     if not first.accepted:
         return first
     found = check(claim, [passage])
-    return Verdict(found.ok, found.reason)
+    return Verdict(found.ok, found.reason, "rules")
 
 
 def score(claims: list[Claim], verifier: Callable[[str, str], Verdict] = full) -> dict:
@@ -57,10 +58,11 @@ def score(claims: list[Claim], verifier: Callable[[str, str], Verdict] = full) -
         for c in (c for c in claims if c.split == split):
             v = verifier(c.claim, c.passage)
             wrong = v.accepted != c.faithful
-            row = rows.setdefault(c.kind, {"n": 0, "wrong": 0, "examples": []})
+            row = rows.setdefault(c.kind, {"n": 0, "wrong": 0, "wrong_by_rules": 0, "examples": []})
             row["n"] += 1
             if wrong:
                 row["wrong"] += 1
+                row["wrong_by_rules"] += v.stage == "rules" and not v.accepted
                 row["examples"].append({"id": c.id, "claim": c.claim, "sentence": c.sentence, "reason": v.reason})
         out[split] = {"kinds": rows, **_totals(rows)}
     return out
@@ -100,17 +102,24 @@ def to_markdown(report: dict) -> str:
     lines = []
     for split in ("test", "dev"):
         r = report[split]
-        lines += [f"### {split}", "", "| kind | claims | wrong | share |", "|---|---:|---:|---:|"]
+        lines += [
+            f"### {split}",
+            "",
+            "| kind | claims | wrong | share | rejected by the new rules |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for kind in list(FAITHFUL) + list(ALTERED):
-            row = r["kinds"].get(kind, {"n": 0, "wrong": 0})
+            row = r["kinds"].get(kind, {"n": 0, "wrong": 0, "wrong_by_rules": 0})
             what = "rejected" if kind in FAITHFUL else "accepted"
             share = row["wrong"] / row["n"] if row["n"] else 0.0
-            lines.append(f"| {kind} ({what}) | {row['n']} | {row['wrong']} | {share:.1%} |")
+            by_rules = str(row["wrong_by_rules"]) if kind in FAITHFUL else ""
+            lines.append(f"| {kind} ({what}) | {row['n']} | {row['wrong']} | {share:.1%} | {by_rules} |")
         lines.append(
-            f"| **altered accepted** | {r['altered']} | {r['altered_accepted']} | {r['altered_accepted_rate']:.2%} |"
+            f"| **altered accepted** | {r['altered']} | {r['altered_accepted']} | {r['altered_accepted_rate']:.2%} | |"
         )
         lines.append(
-            f"| **faithful rejected** | {r['faithful']} | {r['faithful_rejected']} | {r['faithful_rejected_rate']:.2%} |"
+            f"| **faithful rejected** | {r['faithful']} | {r['faithful_rejected']} "
+            f"| {r['faithful_rejected_rate']:.2%} | |"
         )
         lines.append("")
     return "\n".join(lines)

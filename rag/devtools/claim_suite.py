@@ -66,7 +66,7 @@ class Claim:
 def split_of(article_id: str) -> str:
     """``dev`` or ``test``, fixed by the article id alone.
 
-    >>> split_of("multiling/M0000"), split_of("multiling/M0001")
+    >>> split_of("multiling/M0000"), split_of("multiling/M0011")
     ('dev', 'test')
     """
     h = int(hashlib.sha256(article_id.encode()).hexdigest(), 16)
@@ -80,15 +80,22 @@ def load_articles(seeds: Path = SEEDS_DIR, multiling: Path = MULTILING_DIR) -> l
     return out
 
 
+# A sentence ending on one of these was cut short by the splitter ("... found Army Spc.").
+_CUT_AT = frozenset("spc maj gen col lt sgt cpl pvt capt adm cmdr gov sen rep dr mr mrs ms st".split())
+
+
 def usable(sentence: str) -> bool:
-    """A plain declarative sentence of 8 to 45 words.
+    """A plain declarative sentence of 8 to 45 words, not cut short at an abbreviation.
 
     >>> usable("Saturday, January 8, 2005"), usable("The law is intended to promote donating towards relief.")
     (False, True)
+    >>> usable("In January 2005, a United States Army court martial proceeding found Army Spc.")
+    False
     """
     words = sentence.split()
     return (
-        8 <= len(words) <= 45
+        words[-1].rstrip(".").lower() not in _CUT_AT
+        and 8 <= len(words) <= 45
         and sentence[0].isupper()
         and sentence.rstrip("\"”’')").endswith(".")
         and "http" not in sentence
@@ -114,13 +121,19 @@ def article_claims(article_id: str, text: str, seed: int = SEED) -> list[Claim]:
             claim = sents[i] if rule is None else rule(sents[i], art, krng)
             if claim is None or (kind != "verbatim" and claim == sents[i]):
                 continue
-            out.append(Claim(f"{article_id}#{i}/{kind}", kind, kind in FAITHFUL, claim, passage, article_id, split, sents[i]))
+            out.append(
+                Claim(f"{article_id}#{i}/{kind}", kind, kind in FAITHFUL, claim, passage, article_id, split, sents[i])
+            )
     return out
 
 
 def build(seed: int = SEED, articles: list[tuple[str, str]] | None = None) -> list[Claim]:
     """Every claim of the suite, in article and sentence order."""
-    return [c for aid, text in (articles if articles is not None else load_articles()) for c in article_claims(aid, text, seed)]
+    return [
+        c
+        for aid, text in (articles if articles is not None else load_articles())
+        for c in article_claims(aid, text, seed)
+    ]
 
 
 def counts(claims: list[Claim]) -> dict[str, dict[str, int]]:
