@@ -91,6 +91,12 @@ def test_changed_scale_is_a_contradiction():
     assert verdict("His X account is followed by 88 thousand.", p) == ("contradicted", "unit")
 
 
+def test_a_scale_written_short_is_the_same_scale():
+    p = "Musk bought Twitter for $44 billion."
+    assert check("Musk bought Twitter for $44bn.", [p]).ok
+    assert verdict("Musk bought Twitter for $44 million.", p) == ("contradicted", "unit")
+
+
 def test_flipped_comparison_is_a_contradiction():
     p = "The talk drew more than a million listeners."
     assert verdict("The talk drew less than a million listeners.", p) == ("contradicted", "quantifier")
@@ -118,3 +124,24 @@ def test_truncated_and_clause_moved_claims_are_supported():
     p = "On Monday, Musk interviewed Trump on X, which crashed repeatedly."
     assert check("Musk interviewed Trump on X on Monday.", [p]).ok
     assert check("On Monday, Musk interviewed Trump on X.", [p]).ok
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        (
+            "The interview started more than 40 minutes late.",
+            "The interview, which was delayed by over 40 minutes, began late.",
+        ),
+        ("Trump said the interview was great.", "“The interview was great,” Trump said."),
+        (
+            "Costello said the campaign was in service of people like Musk.",
+            "He added, “Trump’s entire campaign is in service of people like Elon Musk,” said spokesperson Joseph Costello.",
+        ),
+        ("Trump did not win the popular vote in 2016.", "Trump failed to win the popular vote in 2016."),
+        ("No one was hurt.", "Nobody was hurt."),
+        ("The talk drew over a million listeners.", "More than a million users tuned in to the talk."),
+    ],
+)
+def test_restatements_a_reader_would_accept_are_not_contradicted(claim, passage):
+    assert check(claim, [passage]).ok, check(claim, [passage])

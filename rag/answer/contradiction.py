@@ -339,6 +339,11 @@ def _class(t: Tok, pair: Pair) -> str | None:
     return "entity" if is_name(t, pair) else None
 
 
+def _canon(low: str) -> str:
+    """One spelling per scale or unit: 'bn' -> 'billion', 'hours' -> 'hour'."""
+    return SCALES.get(low) or unit_of(low) or low
+
+
 def _flipped(old: list[Tok], new: list[Tok]) -> Finding | None:
     """``new`` in the place of ``old`` is its opposite or its flip ('after' for 'before')."""
     a, b = " ".join(t.low for t in old), " ".join(t.low for t in new)
@@ -360,9 +365,12 @@ def replaced(pair: Pair) -> Finding | None:
         flip = _flipped(s[i1:i2], c[j1:j2])
         if flip:
             return flip
-        olds, news = {t.low for t in s[i1:i2]}, {t.low for t in c[j1:j2]}
-        old = {_class(t, pair) for t in s[i1:i2] if t.low not in news} - {None}
-        new = {_class(t, pair) for t in c[j1:j2] if t.low not in olds} - {None}
+        olds, news = {_canon(t.low) for t in s[i1:i2]}, {_canon(t.low) for t in c[j1:j2]}
+        old = {_class(t, pair) for t in s[i1:i2] if _canon(t.low) not in news} - {None}
+        new = {_class(t, pair) for t in c[j1:j2] if _canon(t.low) not in olds} - {None}
+        moved = {t.low for t in c[j1:j2] if is_name(t, pair)} & {t.low for t in s if is_name(t, pair)}
+        if moved and max(i2 - i1, j2 - j1) > 4:
+            continue  # a long stretch rewritten around a name the sentence has: a matter for roles()
         for kind in sorted(old & new):
             around = {t.low for t in s[max(0, i1 - 2) : i2 + 2]} | {t.low for t in c[max(0, j1 - 2) : j2 + 2]}
             kind = "attribution" if kind == "entity" and around & SAYING else kind

@@ -29,6 +29,7 @@ PREPOSITIONS = frozenset("in on at for from to by with after before during since
 # ("won" is a stop word only for "won't", which tokens() splits into "will not".)
 SAY_WORDS = frozenset("say said says tell told tells won".split())
 SCALES = {"thousand": "thousand", "million": "million", "billion": "billion", "trillion": "trillion", "%": "%"}
+SCALES |= {"bn": "billion", "mn": "million", "mln": "million", "tn": "trillion"}
 UNITS = {
     **dict.fromkeys("second minute hour day week month year decade century".split(), "time"),
     **dict.fromkeys("km kilometre kilometer mile metre meter foot feet inch yard".split(), "length"),
@@ -46,9 +47,10 @@ TITLES = frozenset("mr mrs ms dr president sen senator gov governor rep prime mi
 NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "zero _ two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
         "sixteen seventeen eighteen nineteen twenty".split()
     )
+    if w != "_"  # "one" is too often no figure ("no one", "one of them")
 } | {w: str(10 * i) for i, w in enumerate("_ _ _ thirty forty fifty sixty seventy eighty ninety".split()) if i > 2}
 
 _TOKEN = re.compile(r"[$£€%]|\d[\d,]*(?:\.\d+)?|[A-Za-z](?:[A-Za-z.'-]*[A-Za-z])?|[,;:()\"“”]")
