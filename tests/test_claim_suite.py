@@ -11,6 +11,7 @@ import pytest
 from rag.devtools import claim_alter as alter
 from rag.devtools import claim_suite as suite
 from rag.devtools.claim_score import ALTERED_ACCEPTED_MAX, FAITHFUL_REJECTED_MAX, ZERO_KINDS, failures, score
+from rag.devtools.claim_text import Article
 
 pytestmark = pytest.mark.skipif(not suite.MULTILING_DIR.is_dir(), reason="MultiLing corpus not present")
 
@@ -63,7 +64,7 @@ def test_ids_are_unique():
 
 
 def test_rules_skip_sentences_they_do_not_apply_to():
-    art = alter.Article("x", "")
+    art = Article("x", "")
     rng = random.Random(0)
     plain = "The committee met in the morning and talked at length about the plan."
     assert alter.number(plain, art, rng) is None
@@ -73,7 +74,7 @@ def test_rules_skip_sentences_they_do_not_apply_to():
 
 
 def test_rules_make_one_change():
-    art = alter.Article("x", "", ["Contador", "Bush"], ["Costello", "Harris"])
+    art = Article("x", "", ["Contador", "Bush"], ["Costello", "Harris"])
     rng = random.Random(0)
     assert alter.negation("Musk blamed a massive attack.", art, rng) == "Musk did not blame a massive attack."
     assert alter.negation("He did not attend the talks.", art, rng) == "He did attend the talks."

@@ -31,57 +31,22 @@ from difflib import SequenceMatcher
 from rag.devtools._layout import preload
 
 preload()  # TEMPORARY: rag/answer.py holds the name rag.answer until the layout move
+from rag.answer.claim_pair import SUPPORTED, Finding, Pair, is_name, make_pair, text_of  # noqa: E402
 from rag.answer.lexicon import (  # noqa: E402
     MONTHS,
-    NEGATORS,
-    NOT_NEGATION,
-    PREPOSITIONS,
-    SAY_WORDS,
     SAYING,
     SCALES,
-    SCOPE_BREAKS,
-    TITLES,
     UNITS,
     WEEKDAYS,
     Tok,
     is_content,
-    negative_verbs,
     opposites,
     phrase_count,
     quantifier_pairs,
     stem,
-    tokens,
     unit_of,
 )
-from rag.text import STOPWORDS, sentence_spans  # noqa: E402
-
-NEGATION_REACH = 6  # words after a negator that it can cover
-_PUNCT_BREAKS = frozenset(",;:()")
-
-
-@dataclass(frozen=True)
-class Finding:
-    verdict: str  # "supported" | "contradicted" | "unsupported"
-    kind: str = ""  # negation, number, unit, date, entity, attribution, roles, antonym, quantifier
-    reason: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict == "supported"
-
-
-SUPPORTED = Finding("supported")
-
-
-@dataclass
-class Pair:
-    """A claim and what it is checked against."""
-
-    claim: list[Tok]
-    sentence: list[Tok]  # the passage sentence sharing most content words with the claim
-    passage: list[Tok]  # every sentence of the passages
-    caps: frozenset[str]  # words written capitalised inside a sentence somewhere
-    lowers: frozenset[str]  # words written in lower case somewhere
+from rag.answer.polarity import negator_moved, polarity  # noqa: E402
 
 
 def check(claim: str, passages: Sequence[str]) -> Finding:
@@ -102,144 +67,6 @@ def check(claim: str, passages: Sequence[str]) -> Finding:
     return SUPPORTED
 
 
-def make_pair(claim: str, passages: Sequence[str]) -> Pair:
-    ctoks = tokens(claim)
-    sents = [tokens(p[a:b]) for p in passages for a, b in sentence_spans(p)] or [[]]
-    best = max(sents, key=lambda s: _matched(s, ctoks))
-    every = [t for s in sents for t in s] + ctoks
-    caps = frozenset(t.low for t in every if t.raw[:1].isupper() and not t.initial)
-    lowers = frozenset(t.low for t in every if t.raw[:1].islower())
-    return Pair(ctoks, best, [t for s in sents for t in s], caps, lowers)
-
-
-def _matched(sentence: list[Tok], claim: list[Tok]) -> int:
-    """Tokens of the claim matched in order by the sentence's, words counting double."""
-    sm = SequenceMatcher(None, [t.low for t in sentence], [t.low for t in claim], autojunk=False)
-    return sum(1 + is_content(claim[b.b + k].low) for b in sm.get_matching_blocks() for k in range(b.size))
-
-
-def is_name(t: Tok, pair: Pair) -> bool:
-    """Capitalised, not a function word or title; a sentence's first word only if
-    it is capitalised inside a sentence somewhere or never written in lower case."""
-    if not t.raw[:1].isupper() or not t.low[:1].isalpha():
-        return False
-    if "-" in t.raw and not t.initial:
-        return True  # every part of "A-One" or "Port-au-Prince" belongs to the name
-    if t.low in STOPWORDS or t.low in TITLES:
-        return False
-    if t.low in NEGATORS or t.low in MONTHS or t.low in WEEKDAYS:
-        return False
-    return not t.initial or t.low in pair.caps or t.low not in pair.lowers
-
-
-def _text(toks: Sequence[Tok]) -> str:
-    out = []
-    for t in toks:
-        if not out or out[-1] != t.raw:  # "didn't" gives two tokens with one raw form
-            out.append(t.raw)
-    return " ".join(out)
-
-
-# Polarity -------------------------------------------------------------------
-
-
-def negated(toks: list[Tok]) -> list[bool]:
-    """For each token: is it within the reach of an odd number of negations?
-
-    A negation reaches up to ``NEGATION_REACH`` words, not past a comma, nor past a
-    conjunction or a preposition once it has covered a word.
-
-    >>> negated(tokens("He did not blame X on Y, but left."))
-    [False, False, False, True, True, False, False, False, False, False]
-    """
-    out = []
-    active: list[list[int]] = []  # [words left, words covered] of each open negation
-    for i, t in enumerate(toks):
-        if t.low in _PUNCT_BREAKS:
-            active = []
-        elif t.low in SCOPE_BREAKS or t.low in PREPOSITIONS:
-            active = [a for a in active if not a[1]]  # "not that many" reaches on
-        out.append(len(active) % 2 == 1)
-        if polar(t.low):
-            for a in active:
-                a[1] += 1
-        active = [[n - 1, c] for n, c in active if n > 1]
-        nxt = toks[i + 1].low if i + 1 < len(toks) else ""
-        if t.low in NEGATORS and (t.low, nxt) not in NOT_NEGATION:
-            active.append([NEGATION_REACH, 0])
-        elif stem(t.low) in negative_verbs() and (t.low.startswith("den") or nxt == "to"):
-            active.append([NEGATION_REACH, 0])
-    return out
-
-
-def polar(low: str) -> bool:
-    """Does negating this word change what a claim says? Content words (among them
-    'denied': 'did not deny' is not 'denied'), figures, 'said'."""
-    return is_content(low) or low[:1].isdigit() or low in SAY_WORDS
-
-
-def _polarities(toks: list[Tok]) -> dict[tuple[str, bool], list[int]]:
-    out: dict[tuple[str, bool], list[int]] = {}
-    for i, (t, neg) in enumerate(zip(toks, negated(toks))):
-        if polar(t.low):
-            out.setdefault((stem(t.low), neg), []).append(i)
-    return out
-
-
-_AUX = frozenset("did do does is are was were has have had will would can could should must may might".split())
-
-
-def _negation_phrase(toks: list[Tok], i: int) -> str:
-    """The words from the negation that reaches token ``i`` (with its auxiliary) to it."""
-    start = i
-    for j in range(i - 1, max(-1, i - NEGATION_REACH - 1), -1):
-        if toks[j].low in SCOPE_BREAKS:
-            break
-        if toks[j].low in NEGATORS or stem(toks[j].low) in negative_verbs():
-            start = j
-    if start < i and start > 0 and toks[start].low == "not" and toks[start - 1].low in _AUX:
-        start -= 1
-    return _text(toks[start : i + 1])
-
-
-def polarity(pair: Pair) -> Finding | None:
-    """A word the claim negates more often than the sentence does, where the sentence
-    has it the other way (or the other way round)."""
-    cpol, spol = _polarities(pair.claim), _polarities(pair.sentence)
-    for (key, neg), where in sorted(cpol.items(), key=lambda kv: kv[1][0]):
-        other = spol.get((key, not neg), [])
-        if len(where) > len(spol.get((key, neg), [])) and other:
-            said = _negation_phrase(pair.sentence, other[0])
-            claimed = _negation_phrase(pair.claim, where[0])
-            return Finding("contradicted", "negation", f"negation: passage says '{said}', claim says '{claimed}'")
-    return None
-
-
-def _equal_map(pair: Pair) -> tuple[set[int], set[int], list[tuple[str, int, int, int, int]]]:
-    s, c = pair.sentence, pair.claim
-    ops = SequenceMatcher(None, [t.low for t in s], [t.low for t in c], autojunk=False).get_opcodes()
-    seq = {i for op, i1, i2, _, _ in ops if op == "equal" for i in range(i1, i2)}
-    ceq = {j for op, _, _, j1, j2 in ops if op == "equal" for j in range(j1, j2)}
-    return seq, ceq, ops
-
-
-def _is_negator(toks: list[Tok], i: int) -> bool:
-    nxt = toks[i + 1].low if i + 1 < len(toks) else ""
-    return toks[i].low in NEGATORS and (toks[i].low, nxt) not in NOT_NEGATION
-
-
-def negator_moved(pair: Pair) -> Finding | None:
-    """A negation put in or taken out between words the claim and the sentence share
-    ("was all about" / "was not all about"), whatever words it covers."""
-    seq, ceq, _ = _equal_map(pair)
-    for toks, same, who in ((pair.claim, ceq, "adds"), (pair.sentence, seq, "drops")):
-        for i in range(1, len(toks) - 1):
-            if i not in same and _is_negator(toks, i) and i - 1 in same and i + 1 in same:
-                quote = _text(toks[i - 1 : i + 2])
-                return Finding("contradicted", "negation", f"negation: the claim {who} '{toks[i].raw}' in '{quote}'")
-    return None
-
-
 # Figures and dates ----------------------------------------------------------
 
 
@@ -255,6 +82,7 @@ class Figure:
 def figures(toks: list[Tok]) -> list[Figure]:
     """Numbers with their scale and unit.
 
+    >>> from rag.answer.lexicon import tokens
     >>> [(f.value, f.scale, f.unit) for f in figures(tokens("$44 billion over 40 minutes in 2024"))]
     [('44', 'billion', '$'), ('40', '', 'minute'), ('2024', '', '')]
     """
@@ -271,7 +99,7 @@ def figures(toks: list[Tok]) -> list[Figure]:
         near = {x.low for x in toks[max(0, i - 1) : i + 2]}
         date = bool(near & MONTHS) or (len(t.low) == 4 and t.low[:2] in ("18", "19", "20"))
         end = j + bool(unit and j < len(toks) and unit_of(toks[j].low))
-        out.append(Figure(t.low, scale, unit, _text(toks[max(0, i - 1) : end]), date))
+        out.append(Figure(t.low, scale, unit, text_of(toks[max(0, i - 1) : end]), date))
     return out
 
 
@@ -375,7 +203,7 @@ def replaced(pair: Pair) -> Finding | None:
             around = {t.low for t in s[max(0, i1 - 2) : i2 + 2]} | {t.low for t in c[max(0, j1 - 2) : j2 + 2]}
             kind = "attribution" if kind == "entity" and around & SAYING else kind
             return Finding(
-                "contradicted", kind, f"{kind}: passage says '{_text(s[i1:i2])}', claim says '{_text(c[j1:j2])}'"
+                "contradicted", kind, f"{kind}: passage says '{text_of(s[i1:i2])}', claim says '{text_of(c[j1:j2])}'"
             )
     return None
 
@@ -416,8 +244,8 @@ def roles(pair: Pair) -> Finding | None:
             return Finding(
                 "contradicted",
                 "roles",
-                f"roles: passage says '{_text(pair.sentence[lo : hi + 1])}', "
-                f"claim says '{_text(pair.claim[clo : chi + 1])}'",
+                f"roles: passage says '{text_of(pair.sentence[lo : hi + 1])}', "
+                f"claim says '{text_of(pair.claim[clo : chi + 1])}'",
             )
     return None
 

@@ -1,5 +1,4 @@
-"""Rules that turn a real sentence into claims: faithful restatements that must
-pass verification and altered ones, one change each, that must fail.
+"""Altered claims: a real sentence with one change, which verification must reject.
 
 Every rule is a pure function ``(sentence, article, rng) -> str | None`` (None when
 the rule does not apply to the sentence); ``rng`` is a seeded ``random.Random``,
@@ -10,207 +9,27 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
 from functools import cache
 
 from rag.devtools._layout import preload
 
 preload()
 from rag.answer.lexicon import _rows, irregular  # noqa: E402
-from rag.text import STOPWORDS  # noqa: E402
-
-_NAME = r"[A-ZÀ-Þ](?:[^\W\d_]|[.-](?=[^\W\d_])|['’](?!s\b))*[^\W\d_]"
-NAME_SPAN = re.compile(rf"(?<![\w'’-])(?:{_NAME})(?:\s+(?:(?:da|de|del|van|von|al|bin) )?(?:{_NAME}))*(?![\w'’-])")
-_SAY = r"said|says|told|added|wrote|stated|explained|announced|insisted|warned|argued"
-SPEAKER_AFTER = re.compile(rf"\b(?:{_SAY}|according to)\s+(?:(?:Mr|Mrs|Ms|Dr)\.?\s+)?({NAME_SPAN.pattern})")
-SPEAKER_BEFORE = re.compile(rf"({NAME_SPAN.pattern})\s+(?:{_SAY})\b")
-NOT_ENTITIES = set(
-    "The A An He She It They This That These Those In On At As But And Or If When While After Before During I We "
-    "You His Her Their Its There Some Many Mr Mrs Ms Dr President Sen Gov However According So Then Also".split()
+from rag.devtools.claim_text import (  # noqa: E402
+    MONTHS,
+    NAME_SPAN,
+    NEG_MARK,
+    SPEAKER_AFTER,
+    SPEAKER_BEFORE,
+    WEEKDAYS,
+    WORDS,
+    Article,
+    initials,
+    is_entity,
+    name_spans,
+    replace_at,
+    verbish,
 )
-WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-MONTHS = "January February March April May June July August September October November December".split()
-_WORDS = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
-_NEG_MARK = re.compile(r"\b(not|never|no|n't|without|nor|neither|none|nothing|denied|refused|failed)\b", re.I)
-
-
-@dataclass
-class Article:
-    id: str
-    text: str
-    entities: list[str] = field(default_factory=list)  # capitalised spans written inside a sentence
-    speakers: list[str] = field(default_factory=list)  # names in an attribution ("said Costello")
-
-
-def _is_entity(span: str) -> bool:
-    words = span.split()
-    return not (
-        words[0] in NOT_ENTITIES
-        or words[0].lower() in STOPWORDS
-        or span[-2:] in ("'s", "’s")
-        or any(w in MONTHS or w in WEEKDAYS for w in words)
-    )
-
-
-def name_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of capitalised names not at a sentence start, leading function words cut off.
-
-    >>> t = "Then Evans met Bush. The Senate agreed."
-    >>> [t[a:b] for a, b in name_spans(t)]
-    ['Evans', 'Bush', 'Senate']
-    """
-    out = []
-    for m in NAME_SPAN.finditer(text):
-        start, span = m.start(), m.group()
-        while span.split()[0] in NOT_ENTITIES or span.split()[0].lower() in STOPWORDS:
-            cut = span.find(" ")
-            if cut < 0:
-                break
-            start, span = start + cut + 1, span[cut + 1 :]
-        before = text[:start].rstrip()
-        if before and before[-1] not in '.!?\n"“:' and _is_entity(span):
-            out.append((start, start + len(span)))
-    return out
-
-
-def article_entities(text: str) -> list[str]:
-    """Distinct capitalised spans not at a sentence start, in order of first use.
-
-    >>> article_entities("Evans beat Alberto Contador. Then Evans met Bush.")
-    ['Alberto Contador', 'Evans', 'Bush']
-    """
-    return list(dict.fromkeys(text[a:b] for a, b in name_spans(text)))
-
-
-def article_speakers(text: str) -> list[str]:
-    """Names that say something somewhere in the article.
-
-    >>> article_speakers('"No," said Joseph Costello. Harris said yes. It rained.')
-    ['Joseph Costello', 'Harris']
-    """
-    found = [(m.start(1), m.group(1)) for pat in (SPEAKER_AFTER, SPEAKER_BEFORE) for m in pat.finditer(text)]
-    return list(dict.fromkeys(n for _, n in sorted(found) if _is_entity(n)))
-
-
-def _replace(sentence: str, start: int, end: int, new: str) -> str:
-    return sentence[:start] + new + sentence[end:]
-
-
-# Faithful ---------------------------------------------------------------------
-
-_DROP_START = re.compile(
-    r"^(which|who|where|after|before|as|while|including|according|adding|saying|with|following|since|and|"
-    r"amid|in|on|at|for|from|\w+ing)\b"
-)
-
-
-def truncated(sentence: str, article: Article, rng: random.Random) -> str | None:
-    """The sentence without its last comma clause, when that clause only adds to it."""
-    for m in reversed(list(re.finditer(r", ", sentence))):
-        head, tail = sentence[: m.start()], sentence[m.end() :]
-        if len(head.split()) < 6 or len(tail.split()) < 3:
-            continue
-        if not _DROP_START.match(tail) or _NEG_MARK.search(tail) or head.count('"') % 2 or "“" in head:
-            continue
-        return head.rstrip(" ;:") + "."
-    return None
-
-
-_LEAD = re.compile(
-    r"^((?:On|In|At|After|Before|During|Since|Following|Despite|Without|Under|Last|Earlier|Later|Yesterday|"
-    r"Today|Within|By|Over|Amid|According to)\b[^,\"“”]{2,80}), ([A-Za-z][^\"“”]*[a-z0-9)])\.$"
-)
-
-
-def _move_lead(sentence: str) -> str | None:
-    m = _LEAD.match(sentence)
-    if not m or len(m.group(1).split()) > 10:
-        return None
-    lead, rest = m.group(1), m.group(2)
-    if "," in rest or re.match(rf"\d|(?:{'|'.join(MONTHS)})\b", rest):
-        return None  # at the end of a longer sentence the clause would read as attached elsewhere
-    first = lead.split()[0]
-    lead = lead if first not in ("On", "In", "At", "After", "Before", "During", "Since") else lead[0].lower() + lead[1:]
-    lead = lead[0].lower() + lead[1:] if lead.split()[0][1:].islower() else lead
-    return rest[0].upper() + rest[1:] + " " + lead + "."
-
-
-def _invert_said(sentence: str) -> str | None:
-    m = re.search(rf'([,"”]\s*)said ({NAME_SPAN.pattern})([.,])', sentence)
-    if m:
-        return _replace(sentence, m.start(), m.end(), f"{m.group(1)}{m.group(2)} said{m.group(3)}")
-    m = re.search(rf'([,"”]\s*)({NAME_SPAN.pattern}) said([.,])', sentence)
-    if m and m.group(2).split()[0] not in NOT_ENTITIES:
-        return _replace(sentence, m.start(), m.end(), f"{m.group(1)}said {m.group(2)}{m.group(3)}")
-    return None
-
-
-_CONTRACT = {"did not": "didn't", "does not": "doesn't", "do not": "don't", "is not": "isn't", "was not": "wasn't"}
-_CONTRACT |= {"were not": "weren't", "has not": "hasn't", "have not": "haven't", "will not": "won't"}
-_CONTRACT |= {"cannot": "can't", "would not": "wouldn't", "could not": "couldn't", "are not": "aren't"}
-_PHRASES = {
-    "approximately": "about",
-    "in order to": "to",
-    "as well as": "and",
-    "said that": "said",
-    "per cent": "percent",
-    "U.S.": "US",
-    "However,": "",
-    "also": "",
-}
-
-
-def outside_quotes(sentence: str, start: int) -> bool:
-    """Is offset ``start`` outside every quotation of the sentence?
-
-    >>> s = 'He said "it is not late" and it is not.'
-    >>> outside_quotes(s, s.index("is not")), outside_quotes(s, s.rindex("is not"))
-    (False, True)
-    """
-    before = sentence[:start]
-    return before.count('"') % 2 == 0 and before.count("“") <= before.count("”")
-
-
-def _swap_phrase(sentence: str, rng: random.Random) -> str | None:
-    """One fixed phrase swapped, never inside a quotation (a quotation stays verbatim)."""
-    table = dict(_CONTRACT) | {v: k for k, v in _CONTRACT.items()} | _PHRASES
-    hits = [
-        (k, m.start())
-        for k in table
-        for m in re.finditer(r"(?<![\w'’.])" + re.escape(k) + r"(?![\w'’])", sentence)
-        if outside_quotes(sentence, m.start())
-    ]
-    if not hits:
-        return None
-    key, at = rng.choice(sorted(hits))
-    out = re.sub(r"\s{2,}", " ", sentence[:at] + table[key] + sentence[at + len(key) :]).strip()
-    return out[0].upper() + out[1:]
-
-
-def _drop_apposition(sentence: str) -> str | None:
-    """'Musk, who owns X, said ...' -> 'Musk said ...' (only before a verb)."""
-    m = re.search(rf"({NAME_SPAN.pattern}), (?:who|which) [^,\"“”]+, (?=(\w+))", sentence)
-    if not m or not _verbish().fullmatch(m.group(m.lastindex)):
-        return None
-    return _replace(sentence, m.start(), m.end(), m.group(1) + " ")
-
-
-def reworded(sentence: str, article: Article, rng: random.Random) -> str | None:
-    """The sentence restated by one meaning-preserving rule: a leading clause moved
-    to the end, 'said X' turned 'X said', a contraction written out or made, a
-    relative clause about a name dropped, or a fixed phrase swapped ('approximately'
-    for 'about')."""
-    options = [
-        _move_lead(sentence),
-        _invert_said(sentence),
-        _drop_apposition(sentence),
-        _swap_phrase(sentence, rng),
-    ]
-    options = [o for o in options if o and o != sentence]
-    return rng.choice(options) if options else None
-
-
-# Altered ------------------------------------------------------------------------
 
 _AUXES = r"is|are|was|were|has|have|had|will|would|can|could|should|must|may|might"
 
@@ -240,21 +59,21 @@ def negation(sentence: str, article: Article, rng: random.Random) -> str | None:
     m = re.search(r"\b(\w+)n't\b", sentence)
     if m:
         base = {"ca": "can", "wo": "will", "do": "do"}.get(m.group(1), m.group(1))
-        return _replace(sentence, m.start(), m.end(), base)
+        return replace_at(sentence, m.start(), m.end(), base)
     m = re.search(r"\b(not|never) ", sentence)
     if m and not re.match(r"(not|never) (only|just|least)\b", sentence[m.start() :]):
-        return _replace(sentence, m.start(), m.end(), "")
-    if _NEG_MARK.search(sentence):
+        return replace_at(sentence, m.start(), m.end(), "")
+    if NEG_MARK.search(sentence):
         return None  # a negation this rule cannot take out cleanly
     m = re.search(rf"(?<=\w )({_AUXES})\b(?! (?:not|only|just|but|also)\b)(?= [\w“\"])", sentence)
     if m:
-        return _replace(sentence, m.end(), m.end(), " not")
+        return replace_at(sentence, m.end(), m.end(), " not")
     past = set(irregular()) - {"left", "found", "led", "read", "set", "put", "cut", "hit", "let"}
     for m in re.finditer(r"(?<=[a-z] )([a-z]+)\b", sentence):
         w = m.group(1)
         before = sentence[: m.start()].split()[-1].lower()
         if (w.endswith("ed") and len(w) > 4 or w in past) and before not in ("the", "a", "an", "been", "be", "was"):
-            return _replace(sentence, m.start(), m.end(), "did not " + base_form(w))
+            return replace_at(sentence, m.start(), m.end(), "did not " + base_form(w))
     return None
 
 
@@ -288,7 +107,7 @@ def quantifier(sentence: str, article: Article, rng: random.Random) -> str | Non
     if not hits:
         return None
     start, end, new = rng.choice(sorted(hits))
-    return _replace(sentence, start, end, new)
+    return replace_at(sentence, start, end, new)
 
 
 @cache
@@ -340,11 +159,11 @@ def antonym(sentence: str, article: Article, rng: random.Random) -> str | None:
     """Replace the first verb (else adjective, else noun) that has an opposite in the
     package's list with that opposite, inflected alike."""
     table = _opposite_forms()
-    hits = [(table[m.group()][0], m.start(), m.end()) for m in _WORDS.finditer(sentence) if m.group() in table]
+    hits = [(table[m.group()][0], m.start(), m.end()) for m in WORDS.finditer(sentence) if m.group() in table]
     if not hits:
         return None
     _, start, end = min(hits)
-    return _replace(sentence, start, end, table[sentence[start:end]][1])
+    return replace_at(sentence, start, end, table[sentence[start:end]][1])
 
 
 def _numbers(sentence: str) -> list[re.Match]:
@@ -381,13 +200,13 @@ def number(sentence: str, article: Article, rng: random.Random) -> str | None:
     nums = [m for m in _numbers(sentence) if not _is_date_number(sentence, m)]
     if nums:
         m = rng.choice(nums)
-        return _replace(sentence, m.start(), m.end(), _changed(m.group(), rng))
+        return replace_at(sentence, m.start(), m.end(), _changed(m.group(), rng))
     words = list(re.finditer(rf"\b({'|'.join(_WORD_NUMBERS)})\b", sentence))
     if not words:
         return None
     m = rng.choice(words)
     other = rng.choice([w for w in _WORD_NUMBERS if w != m.group()])
-    return _replace(sentence, m.start(), m.end(), other)
+    return replace_at(sentence, m.start(), m.end(), other)
 
 
 _UNIT_GROUPS = [
@@ -413,7 +232,7 @@ def unit(sentence: str, article: Article, rng: random.Random) -> str | None:
     if not hits:
         return None
     start, end, new = rng.choice(sorted(set(hits)))
-    return _replace(sentence, start, end, new)
+    return replace_at(sentence, start, end, new)
 
 
 def date(sentence: str, article: Article, rng: random.Random) -> str | None:
@@ -422,17 +241,17 @@ def date(sentence: str, article: Article, rng: random.Random) -> str | None:
         hits = [m for n in names for m in re.finditer(rf"\b{n}\b", sentence)]
         if hits:
             m = rng.choice(hits)
-            return _replace(sentence, m.start(), m.end(), rng.choice([n for n in names if n != m.group()]))
+            return replace_at(sentence, m.start(), m.end(), rng.choice([n for n in names if n != m.group()]))
     years = [m for m in _numbers(sentence) if re.fullmatch(r"(19|20)\d\d", m.group())]
     if not years:
         return None
     m = rng.choice(years)
-    return _replace(sentence, m.start(), m.end(), str(int(m.group()) + rng.choice([-3, -2, -1, 1, 2, 3])))
+    return replace_at(sentence, m.start(), m.end(), str(int(m.group()) + rng.choice([-3, -2, -1, 1, 2, 3])))
 
 
 def _speaker_slots(sentence: str) -> list[tuple[int, int]]:
     slots = [m.span(1) for pat in (SPEAKER_AFTER, SPEAKER_BEFORE) for m in pat.finditer(sentence)]
-    return [s for s in slots if _is_entity(sentence[s[0] : s[1]])]
+    return [s for s in slots if is_entity(sentence[s[0] : s[1]])]
 
 
 def entity(sentence: str, article: Article, rng: random.Random) -> str | None:
@@ -444,7 +263,7 @@ def entity(sentence: str, article: Article, rng: random.Random) -> str | None:
     if not spans or not others:
         return None
     start, end = rng.choice(spans)
-    return _replace(sentence, start, end, rng.choice(others))
+    return replace_at(sentence, start, end, rng.choice(others))
 
 
 def attribution(sentence: str, article: Article, rng: random.Random) -> str | None:
@@ -455,7 +274,7 @@ def attribution(sentence: str, article: Article, rng: random.Random) -> str | No
     if not slots or not others:
         return None
     start, end = rng.choice(slots)
-    return _replace(sentence, start, end, rng.choice(others))
+    return replace_at(sentence, start, end, rng.choice(others))
 
 
 _ROLE = re.compile(
@@ -463,26 +282,13 @@ _ROLE = re.compile(
 )
 
 
-def _initials(span: str) -> str:
-    return "".join(w[0] for w in span.split() if w[0].isupper())
-
-
-@cache
-def _verbish() -> re.Pattern:
-    past = sorted(
-        (set(irregular()) | set(irregular().values()))
-        - {"be", "was", "were", "been", "have", "had", "do", "did", "done"}
-    )
-    return re.compile(r"\b(?!(?:is|was|has|does|as|his|its|this|thus|us|plus)\b)(\w+ed|\w+s|" + "|".join(past) + r")\b")
-
-
 def roles(sentence: str, article: Article, rng: random.Random) -> str | None:
     """Swap the names on either side of a verb: 'Evans beat Contador' -> 'Contador beat Evans'."""
     for m in _ROLE.finditer(sentence):
         a, mid, b = m.group(1), m.group(2), m.group(3)
-        if not (_is_entity(a) and _is_entity(b)) or a == b or not _verbish().search(mid):
+        if not (is_entity(a) and is_entity(b)) or a == b or not verbish().search(mid):
             continue
-        if _initials(a) == b.replace(".", "") or _initials(b) == a.replace(".", ""):
+        if initials(a) == b.replace(".", "") or initials(b) == a.replace(".", ""):
             continue  # "the IOC" and "the International Olympic Committee" are one
-        return _replace(sentence, m.start(), m.end(), b + mid + a)
+        return replace_at(sentence, m.start(), m.end(), b + mid + a)
     return None

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rag.devtools import claim_alter as alter
+from rag.devtools import claim_faithful as faithful
+from rag.devtools.claim_text import Article, article_entities, article_speakers
 from rag.settings import PROJECT_ROOT
 from rag.text import sentence_spans
 
@@ -33,7 +35,7 @@ SEED = 15
 PER_ARTICLE = {"seed": 15, "multiling": 6}
 DEV_SHARE = 70  # percent of articles in the dev split
 
-FAITHFUL = {"verbatim": None, "truncated": alter.truncated, "reworded": alter.reworded}
+FAITHFUL = {"verbatim": None, "truncated": faithful.truncated, "reworded": faithful.reworded}
 ALTERED = {
     "negation": alter.negation,
     "number": alter.number,
@@ -108,7 +110,7 @@ def article_claims(article_id: str, text: str, seed: int = SEED) -> list[Claim]:
     """The claims built from one article."""
     spans = sentence_spans(text)
     sents = [text[a:b] for a, b in spans]
-    art = alter.Article(article_id, text, alter.article_entities(text), alter.article_speakers(text))
+    art = Article(article_id, text, article_entities(text), article_speakers(text))
     rng = random.Random(f"{seed}/{article_id}")
     pool = [i for i, s in enumerate(sents) if usable(s)]
     chosen = sorted(rng.sample(pool, min(len(pool), PER_ARTICLE[article_id.split("/")[0]])))
