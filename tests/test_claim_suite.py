@@ -7,13 +7,16 @@ import random
 from functools import cache
 
 import pytest
+from conftest import MULTILING
 
 from rag.devtools import claim_alter as alter
 from rag.devtools import claim_suite as suite
 from rag.devtools.claim_score import ALTERED_ACCEPTED_MAX, FAITHFUL_REJECTED_MAX, ZERO_KINDS, failures, score
 from rag.devtools.claim_text import Article
 
-pytestmark = pytest.mark.skipif(not suite.MULTILING_DIR.is_dir(), reason="MultiLing corpus not present")
+pytestmark = pytest.mark.skipif(
+    not (MULTILING / "articles").is_dir(), reason=f"MultiLing corpus not found at {MULTILING}"
+)
 
 
 @cache

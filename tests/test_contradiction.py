@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.devtools._layout import preload
-
-preload()
-from rag.answer.contradiction import check  # noqa: E402
-from rag.devtools.claim_score import full, lexical  # noqa: E402
+from rag.answer.contradiction import check
+from rag.devtools.claim_score import full, lexical
 
 DDOS = "Musk blamed a massive DDoS attack on X for the delay."
 

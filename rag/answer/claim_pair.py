@@ -7,10 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from rag.devtools._layout import preload
-
-preload()  # TEMPORARY: rag/answer.py holds the name rag.answer until the layout move
-from rag.answer.lexicon import (  # noqa: E402
+from rag.answer.lexicon import (
     MONTHS,
     NEGATORS,
     TITLES,
@@ -19,7 +16,7 @@ from rag.answer.lexicon import (  # noqa: E402
     is_content,
     tokens,
 )
-from rag.text import STOPWORDS, sentence_spans  # noqa: E402
+from rag.text import STOPWORDS, sentence_spans
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from rag.devtools._layout import preload
-
-preload()  # TEMPORARY: rag/answer.py holds the name rag.answer until the layout move
-from rag.answer.claim_pair import SUPPORTED, Finding, Pair, is_name, make_pair, text_of  # noqa: E402
-from rag.answer.lexicon import (  # noqa: E402
+from rag.answer.claim_pair import SUPPORTED, Finding, Pair, is_name, make_pair, text_of
+from rag.answer.lexicon import (
     MONTHS,
     SAYING,
     SCALES,
@@ -46,7 +43,7 @@ from rag.answer.lexicon import (  # noqa: E402
     stem,
     unit_of,
 )
-from rag.answer.polarity import negator_moved, polarity  # noqa: E402
+from rag.answer.polarity import negator_moved, polarity
 
 
 def check(claim: str, passages: Sequence[str]) -> Finding:

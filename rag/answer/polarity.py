@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-from rag.devtools._layout import preload
-
-preload()  # TEMPORARY: rag/answer.py holds the name rag.answer until the layout move
-from rag.answer.claim_pair import Finding, Pair, text_of  # noqa: E402
-from rag.answer.lexicon import (  # noqa: E402
+from rag.answer.claim_pair import Finding, Pair, text_of
+from rag.answer.lexicon import (
     NEGATORS,
     NOT_NEGATION,
     PREPOSITIONS,

@@ -11,11 +11,8 @@ import random
 import re
 from functools import cache
 
-from rag.devtools._layout import preload
-
-preload()
-from rag.answer.lexicon import _rows, irregular  # noqa: E402
-from rag.devtools.claim_text import (  # noqa: E402
+from rag.answer.lexicon import _rows, irregular
+from rag.devtools.claim_text import (
     MONTHS,
     NAME_SPAN,
     NEG_MARK,

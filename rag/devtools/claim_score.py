@@ -4,24 +4,18 @@ the faithful claims it rejects, test split first.
 Targets: altered accepted under 1% overall and 0 for negation and numbers;
 faithful rejected under 5%.
 
-Run ``python -m rag.devtools.claim_score [--split test|dev] [--lexical-only] [--show KIND]``.
+Run ``rag eval --claims [--lexical-only] [--show KIND --split dev]``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.devtools._layout import preload
-
-preload()
-from rag.answer.contradiction import check  # noqa: E402
-from rag.devtools.claim_suite import ALTERED, FAITHFUL, Claim, build  # noqa: E402
-from rag.types import Passage  # noqa: E402
-from rag.verify import support  # noqa: E402
+from rag.answer.contradiction import check
+from rag.answer.verify import support
+from rag.devtools.claim_suite import ALTERED, FAITHFUL, Claim
+from rag.types import Passage
 
 ALTERED_ACCEPTED_MAX = 0.01
 FAITHFUL_REJECTED_MAX = 0.05
@@ -123,34 +117,3 @@ def to_markdown(report: dict) -> str:
         )
         lines.append("")
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rag.devtools.claim_score")
-    ap.add_argument("--lexical-only", action="store_true", help="score the lexical check without the rules")
-    ap.add_argument("--show", metavar="KIND", help="print the wrong verdicts of this kind (dev split)")
-    ap.add_argument("--split", default="dev", choices=("dev", "test"), help="split for --show")
-    ap.add_argument("--json", action="store_true")
-    ap.add_argument("--seed", type=int, default=None, help="build the suite with another seed (more dev claims)")
-    args = ap.parse_args(argv)
-    claims = build() if args.seed is None else build(args.seed)
-    report = score(claims, lexical if args.lexical_only else full)
-    if args.show:
-        for ex in report[args.split]["kinds"].get(args.show, {}).get("examples", []):
-            print(json.dumps(ex, ensure_ascii=False))
-        return 0
-    if args.json:
-        for split in report.values():
-            for row in split["kinds"].values():
-                row.pop("examples")
-        print(json.dumps(report, indent=1))
-    else:
-        print(to_markdown(report))
-    for split in ("test", "dev"):
-        for f in failures(report[split]):
-            print(f"{split}: {f}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -9,28 +9,24 @@ skipped for it. Each claim carries the passage the verifier sees: the source
 sentence with the sentences before and after it. Articles fall into ``dev``
 (rules are tuned on it) or ``test`` (held out) by a hash of their id.
 
-Build it with ``python -m rag.devtools.claim_suite [--out FILE]``.
+Build and score it with ``rag eval --claims``.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import random
-import sys
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from rag.checkout import repo_path
 from rag.devtools import claim_alter as alter
 from rag.devtools import claim_faithful as faithful
 from rag.devtools.claim_text import Article, article_entities, article_speakers
-from rag.settings import PROJECT_ROOT
 from rag.text import sentence_spans
 
-SEEDS_DIR = PROJECT_ROOT / "seeds"
-MULTILING_DIR = PROJECT_ROOT.parent / "shared" / "corpora" / "multiling2011" / "articles"
 SEED = 15
 PER_ARTICLE = {"seed": 15, "multiling": 6}
 DEV_SHARE = 70  # percent of articles in the dev split
@@ -75,8 +71,20 @@ def split_of(article_id: str) -> str:
     return "dev" if h % 100 < DEV_SHARE else "test"
 
 
-def load_articles(seeds: Path = SEEDS_DIR, multiling: Path = MULTILING_DIR) -> list[tuple[str, str]]:
+def seeds_dir() -> Path:
+    """The demo seeds of the checkout."""
+    return repo_path("seeds", what="the seeds folder")
+
+
+def multiling_dir() -> Path:
+    """The MultiLing 2011 articles copied into the checkout (evals/corpora/multiling2011/articles)."""
+    return repo_path("evals", "corpora", "multiling2011", "articles", what="the MultiLing 2011 corpus")
+
+
+def load_articles(seeds: Path | None = None, multiling: Path | None = None) -> list[tuple[str, str]]:
     """(article id, text) of the seeds and the MultiLing articles, in file order."""
+    seeds = seeds or seeds_dir()
+    multiling = multiling or multiling_dir()
     out = [(f"seed/{p.stem}", p.read_text(encoding="utf-8")) for p in sorted(seeds.glob("*.txt"))]
     out += [(f"multiling/{p.stem}", p.read_text(encoding="utf-8")) for p in sorted(multiling.glob("*.txt"))]
     return out
@@ -138,6 +146,13 @@ def build(seed: int = SEED, articles: list[tuple[str, str]] | None = None) -> li
     ]
 
 
+def write_jsonl(claims: list[Claim], path: Path) -> None:
+    """The claims as JSON Lines."""
+    with open(path, "w", encoding="utf-8") as f:
+        for c in claims:
+            f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
+
+
 def counts(claims: list[Claim]) -> dict[str, dict[str, int]]:
     """Claims per kind in each split."""
     out: dict[str, dict[str, int]] = {}
@@ -145,23 +160,3 @@ def counts(claims: list[Claim]) -> dict[str, dict[str, int]]:
         c = Counter(x.kind for x in claims if x.split == split)
         out[split] = {k: c.get(k, 0) for k in KINDS}
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rag.devtools.claim_suite")
-    ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--out", help="write the claims here as JSON Lines")
-    args = ap.parse_args(argv)
-    claims = build(args.seed)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            for c in claims:
-                f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
-    sentences = len({c.id.rsplit("/", 1)[0] for c in claims})
-    print(f"{len(claims)} claims from {sentences} sentences", file=sys.stderr)
-    print(json.dumps(counts(claims), indent=1))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

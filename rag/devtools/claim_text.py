@@ -6,11 +6,8 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from rag.devtools._layout import preload
-
-preload()
-from rag.answer.lexicon import irregular  # noqa: E402
-from rag.text import STOPWORDS  # noqa: E402
+from rag.answer.lexicon import irregular
+from rag.text import STOPWORDS
 
 _NAME = r"[A-ZÀ-Þ](?:[^\W\d_]|[.-](?=[^\W\d_])|['’](?!s\b))*[^\W\d_]"
 NAME_SPAN = re.compile(rf"(?<![\w'’-])(?:{_NAME})(?:\s+(?:(?:da|de|del|van|von|al|bin) )?(?:{_NAME}))*(?![\w'’-])")
