@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from rag.answer.fact_check import ClaimCheck
 from rag.answer.generate import Answerer, Event
 from rag.errors import RagError
 from rag.index.retrieve import Filters, Retriever
@@ -132,6 +133,15 @@ class Rag:
     ) -> Iterator[Event]:
         self._require_index()
         return self.answerer.stream(question, history, filters)
+
+    def check(self, claim: str, filters: Filters | None = None) -> ClaimCheck:
+        """Fact-check a claim against the articles: ``supported``, ``contradicted`` or
+        ``not_found``, with the passages that decide it (no model is loaded)."""
+        from rag.answer.fact_check import check_claim_text, evidence_for, verdict
+
+        text = check_claim_text(claim)
+        self._require_index()
+        return verdict(text, evidence_for(text, self.retriever, self.embedder, self.settings, filters))
 
     def _require_index(self) -> None:
         if self.store.n_chunks() == 0:

@@ -31,6 +31,12 @@ BAD = [
     (["ask", "q", "--model", "/no/such/model.gguf"], "model file not found: /no/such/model.gguf"),
     (["ask", "q", "--llm-url", "ftp://example"], "must start with http:// or https://"),
     (["ask", "q", "--since", "yesterday"], "not a date"),
+    # check
+    (["check", " "], "the claim is empty"),
+    (["check"], "give a claim, or --batch FILE"),
+    (["check", "a claim", "--batch", "{file}"], "give a claim, or --batch FILE (not both)"),
+    (["check", "--batch", "/no/such/claims.txt"], "claims file not found: /no/such/claims.txt"),
+    (["check", "a claim", "--since", "later"], "not a date"),
     # remove
     (["remove", " "], "the article id is empty"),
     # brief

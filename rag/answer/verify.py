@@ -3,7 +3,12 @@ passages it cites.
 
 A sentence is supported by a passage when every number and every name it
 contains appears in that passage, each beside at least one of the words it has
-beside it there, and enough of its content words do too.
+beside it there, and enough of its content words do too (the lexical check,
+blind to spelling variants: "U.S."/"US", "wasn't"/"was not"); and when the
+passage does not state the opposite or something else in its place: no
+negation put in or taken out, no other figure, unit, date, name or speaker, no
+roles swapped, no antonym or flipped quantifier (the contradiction rules,
+:mod:`rag.answer.contradiction`).
 Markers that name no passage are dropped; an uncited sentence is kept only if a
 passage supports it (and it is then cited to that passage).
 """
@@ -13,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rag.answer.claim_pair import Finding
+from rag.answer.contradiction import check
 from rag.text import lexical_tokens, names, normalise, numbers, sentence_spans
 from rag.tuning import MIN_OVERLAP
 from rag.types import Passage
@@ -123,11 +130,87 @@ def rescaled(sentence: str, passage_text: str) -> str | None:
     return None
 
 
+_INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}(?=[^A-Za-z]|$)")
+_CONTRACTION = re.compile(r"\b(\w+?)n[’']t\b|\bcannot\b|[’'](re|ve|ll|m)\b", re.I)
+_NEGATED = {"wo": "will", "ca": "can", "sha": "shall", "ai": "is"}
+_SUFFIX = {"re": "are", "ve": "have", "ll": "will", "m": "am"}
+
+
+def _expand(m: re.Match) -> str:
+    if m.group(2):
+        return " " + _SUFFIX[m.group(2).lower()]
+    if m.group(1) is None:
+        return "can not"
+    stem = m.group(1)
+    return _NEGATED.get(stem.lower(), stem) + " not"
+
+
+def spelled_alike(text: str) -> str:
+    """``text`` with dotted initialisms undotted and contractions written out, so the
+    lexical check compares words, not spellings.
+
+    >>> spelled_alike("The U.S. team wasn't there; they won't go, we're told.")
+    'The US team was not there; they will not go, we are told.'
+    >>> spelled_alike("It cannot be, in the U.K.")
+    'It can not be, in the UK'
+    """
+    text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text)
+    return _CONTRACTION.sub(_expand, text)
+
+
 def support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
-    """Is ``sentence`` backed by the text of ``passages`` taken together?"""
+    """Is ``sentence`` backed by the text of ``passages`` taken together? The lexical
+    check, then the contradiction rules on what it lets through.
+
+    >>> p = [Passage(1, "a", "a.txt", "", "", "", "Musk blamed a massive DDoS attack on X for the delay.", 0, 53)]
+    >>> support("Musk blamed a massive DDoS attack on X for the delay.", p)
+    (True, '')
+    >>> support("Musk did not blame a massive DDoS attack on X for the delay.", p)
+    (False, "negation: passage says 'blamed', claim says 'did not blame'")
+    """
+    ok, why = lexical_support(sentence, passages)
+    if not ok:
+        return ok, why
+    found = check(sentence, [p.text for p in passages])
+    return (True, "") if found.ok else (False, found.reason)
+
+
+def judge(sentence: str, passages: list[Passage]) -> Finding:
+    """``supported``, ``contradicted`` (the passages state the opposite, another figure
+    for the same thing, other roles) or ``unsupported`` (they do not state it).
+
+    A sentence the lexical check rejects is contradicted only when a contradiction
+    rule finds the concrete difference and the rest of it is in the passages.
+
+    >>> p = [Passage(1, "a", "a.txt", "", "", "", "The talk was delayed by 40 minutes.", 0, 35)]
+    >>> judge("The talk was delayed by 45 minutes.", p).verdict
+    'contradicted'
+    >>> judge("The talk was cancelled.", p).verdict
+    'unsupported'
+    """
+    ok, why = lexical_support(sentence, passages)
+    found = check(sentence, [p.text for p in passages]) if passages else Finding("unsupported", "", why)
+    if ok:
+        return found
+    if found.verdict == "contradicted" and about_the_same(sentence, passages):
+        return found
+    return Finding("unsupported", "", why)
+
+
+def about_the_same(sentence: str, passages: list[Passage]) -> bool:
+    """Are the sentence's words, figures aside, in the passages (a share of at least
+    ``MIN_OVERLAP`` less one word)?"""
+    ptoks = set(lexical_tokens(spelled_alike(" ".join(p.text for p in passages))))
+    toks = [t for t in lexical_tokens(spelled_alike(sentence)) if not any(ch.isdigit() for ch in t)]
+    return bool(toks) and sum(t in ptoks for t in toks) >= MIN_OVERLAP * len(toks) - 1
+
+
+def lexical_support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
+    """The lexical check alone: numbers, names and enough content words in the passages."""
     if not passages:
         return False, "cites no passage"
-    ptext = " ".join(p.text for p in passages)
+    sentence = spelled_alike(sentence)
+    ptext = spelled_alike(" ".join(p.text for p in passages))
     pnorm = " " + normalise(ptext) + " "
     missing_nums = numbers(sentence) - numbers(ptext)
     if missing_nums:

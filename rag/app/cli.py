@@ -93,6 +93,17 @@ def _index_and_answer_commands(sub, common, model, filt) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=commands.cmd_ask)
 
+    s = sub.add_parser("check", parents=[common, filt], help="fact-check a claim against the articles")
+    s.add_argument("claim", nargs="?", type=opt.not_empty("the claim"))
+    s.add_argument(
+        "--batch",
+        metavar="FILE",
+        type=opt.existing_file("--batch", "claims file"),
+        help="claims, one per line (one JSON object per line out, in order)",
+    )
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=commands.cmd_check)
+
     s = sub.add_parser("sources", parents=[common], help="list the ingested articles")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=commands.cmd_sources)

@@ -260,7 +260,12 @@ def entity(sentence: str, article: Article, rng: random.Random) -> str | None:
     if not spans or not others:
         return None
     start, end = rng.choice(spans)
-    return replace_at(sentence, start, end, rng.choice(others))
+    others = [e for e in others if _spelling(e) != _spelling(sentence[start:end])]  # "U.S" is "US"
+    return replace_at(sentence, start, end, rng.choice(others)) if others else None
+
+
+def _spelling(name: str) -> str:
+    return re.sub(r"[.\s]", "", name).lower()
 
 
 def attribution(sentence: str, article: Article, rng: random.Random) -> str | None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.answer.contradiction import check
-from rag.answer.verify import support
+from rag.answer.verify import lexical_support
 from rag.devtools.claim_suite import ALTERED, FAITHFUL, Claim
 from rag.types import Passage
 
@@ -31,7 +31,7 @@ class Verdict:
 
 def lexical(claim: str, passage: str) -> Verdict:
     """The existing lexical check alone."""
-    ok, why = support(claim, [Passage(1, "a", "a.txt", "", "", "", passage, 0, len(passage))])
+    ok, why = lexical_support(claim, [Passage(1, "a", "a.txt", "", "", "", passage, 0, len(passage))])
     return Verdict(ok, why)
 
 
