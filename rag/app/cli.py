@@ -142,6 +142,11 @@ def _brief_eval_serve_commands(sub, common, model) -> None:
         action="store_true",
         help="score the briefings instead: the seeds' key facts and MultiLing 2011 (--out default evals/brief)",
     )
+    s.add_argument(
+        "--claims",
+        action="store_true",
+        help="score verification alone on the claim suite (no index, no model; --out writes claims.json/.md)",
+    )
     s.add_argument("--skip-multiling", action="store_true", help="with --briefings: the seeds only")
     s.add_argument(
         "--corpus", type=opt.existing_dir("--corpus", "corpus folder"), help="with --briefings: MultiLing 2011"

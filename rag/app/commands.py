@@ -243,13 +243,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.briefings:
         return eval_briefings(args)
+    if args.claims:
+        return eval_claims(args)
 
-    from rag.devtools import evals
+    from rag.devtools import claim_score, evals
     from rag.devtools.brief_eval import run_brief_eval
 
     gold = Path(args.gold) if args.gold else repo_path("evals", "gold.jsonl", what="the gold set", option="--gold FILE")
     rag = _rag(args)
     report = evals.run_eval(rag, gold, limit=args.limit, progress=not args.json)
+    if optional_repo_path("evals", "corpora", "multiling2011") is not None and not args.limit:
+        report["claims"] = claim_score.run()
     brief_gold = optional_repo_path("evals", "brief_gold.jsonl")
     if brief_gold is not None and not args.limit:
         report["briefing"] = run_brief_eval(rag, brief_gold)
@@ -274,6 +278,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
             )
             return 1
     return 0
+
+
+def eval_claims(args: argparse.Namespace) -> int:
+    """`rag eval --claims`: the claim suite alone (pure rules: no index, no model); exit 1 on a missed target."""
+    import sys
+
+    from rag.devtools import claim_score, evals
+
+    claims = claim_score.run()
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "claims.json").write_text(json.dumps(claims, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        (out / "claims.md").write_text(evals.claims_markdown(claims) + "\n", encoding="utf-8")
+    if args.json:
+        _print_json(claims)
+    else:
+        print(evals.claims_markdown(claims))
+    missed = claims["test"]["failures"]
+    if missed:
+        print("rag: error: the claim suite misses its targets on the test split: " + "; ".join(missed), file=sys.stderr)
+    return 1 if missed else 0
 
 
 def eval_briefings(args: argparse.Namespace) -> int:

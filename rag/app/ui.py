@@ -21,9 +21,9 @@ from typing import Any
 
 import gradio as gr
 
+from rag.app import ui_check, ui_tabs
 from rag.app import ui_library as ul
 from rag.app import ui_messages as um
-from rag.app import ui_tabs
 from rag.app.ui_tabs import INTERNAL_ERROR, articles_by_id
 from rag.checkout import optional_repo_path
 from rag.errors import RagError
@@ -226,6 +226,7 @@ def _chat_tab(rag, sources: list[dict]) -> None:
     refusal = gr.State("")
     _wire_chat(post, gate, answer, clear, (chatbot, box, send, clear_btn, panel, turns, refusal))
     _chat_api(rag, post, gate, answer, chatbot, panel, turns)
+    ui_check.check_box(rag)
 
 
 def _chat_layout(examples: list[str]) -> tuple:

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.answer.contradiction import check
-from rag.answer.verify import lexical_support
-from rag.devtools.claim_suite import ALTERED, FAITHFUL, Claim
+from rag.answer.verify import lexical_support, support
+from rag.devtools.claim_suite import ALTERED, FAITHFUL, SEED, Claim, build
 from rag.types import Passage
 
 ALTERED_ACCEPTED_MAX = 0.01
@@ -31,17 +30,22 @@ class Verdict:
 
 def lexical(claim: str, passage: str) -> Verdict:
     """The existing lexical check alone."""
-    ok, why = lexical_support(claim, [Passage(1, "a", "a.txt", "", "", "", passage, 0, len(passage))])
+    ok, why = lexical_support(claim, _passage(passage))
     return Verdict(ok, why)
 
 
+def _passage(text: str) -> list[Passage]:
+    return [Passage(1, "a", "a.txt", "", "", "", text, 0, len(text))]
+
+
 def full(claim: str, passage: str) -> Verdict:
-    """The lexical check, then the contradiction rules."""
+    """The verifier answers and briefings use (:func:`rag.answer.verify.support`); the
+    stage says whether the lexical check or the contradiction rules decided."""
     first = lexical(claim, passage)
     if not first.accepted:
         return first
-    found = check(claim, [passage])
-    return Verdict(found.ok, found.reason, "rules")
+    ok, why = support(claim, _passage(passage))
+    return Verdict(ok, why, "rules")
 
 
 def score(claims: list[Claim], verifier: Callable[[str, str], Verdict] = full) -> dict:
@@ -99,21 +103,36 @@ def to_markdown(report: dict) -> str:
         lines += [
             f"### {split}",
             "",
-            "| kind | claims | wrong | share | rejected by the new rules |",
-            "|---|---:|---:|---:|---:|",
+            "| kind | claims | wrong | share | rejected by the new rules | wrong, lexical check alone |",
+            "|---|---:|---:|---:|---:|---:|",
         ]
         for kind in list(FAITHFUL) + list(ALTERED):
             row = r["kinds"].get(kind, {"n": 0, "wrong": 0, "wrong_by_rules": 0})
             what = "rejected" if kind in FAITHFUL else "accepted"
             share = row["wrong"] / row["n"] if row["n"] else 0.0
             by_rules = str(row["wrong_by_rules"]) if kind in FAITHFUL else ""
-            lines.append(f"| {kind} ({what}) | {row['n']} | {row['wrong']} | {share:.1%} | {by_rules} |")
+            alone = row.get("wrong_lexical_alone", "")
+            lines.append(f"| {kind} ({what}) | {row['n']} | {row['wrong']} | {share:.1%} | {by_rules} | {alone} |")
         lines.append(
-            f"| **altered accepted** | {r['altered']} | {r['altered_accepted']} | {r['altered_accepted_rate']:.2%} | |"
+            f"| **altered accepted** | {r['altered']} | {r['altered_accepted']} | {r['altered_accepted_rate']:.2%} | | |"
         )
         lines.append(
             f"| **faithful rejected** | {r['faithful']} | {r['faithful_rejected']} "
-            f"| {r['faithful_rejected_rate']:.2%} | |"
+            f"| {r['faithful_rejected_rate']:.2%} | | |"
         )
         lines.append("")
     return "\n".join(lines)
+
+
+def run(seed: int = SEED, lexical_only: bool = False, examples: int = 5) -> dict:
+    """Build the suite and score it; each kind keeps its first ``examples`` wrong
+    verdicts, and each split the targets it misses (``failures``)."""
+    claims = build(seed)
+    report = score(claims, lexical if lexical_only else full)
+    alone = score(claims, lexical)
+    for name, split in report.items():
+        for kind, row in split["kinds"].items():
+            row["examples"] = row["examples"][:examples]
+            row["wrong_lexical_alone"] = alone[name]["kinds"][kind]["wrong"]
+        split["failures"] = failures(split)
+    return {"seed": seed, "verifier": "lexical" if lexical_only else "full", **report}

@@ -265,9 +265,41 @@ def to_markdown(report: dict) -> str:
         for r in wrong:
             ans = r["answer"].replace("|", "\\|").replace("\n", " ")[:160]
             lines.append(f"| {r['id']} | {r['type']} | {r['status']}/{r['mode']} | {ans} |")
+    if report.get("claims"):
+        lines += ["", claims_markdown(report["claims"])]
     if report.get("briefing"):
         lines += ["", "## Briefing (seeds)", "", "```", json.dumps(report["briefing"], indent=1)[:3000], "```"]
     return "\n".join(lines) + "\n"
+
+
+def claims_markdown(claims: dict) -> str:
+    """The claim suite's per-kind table (test split first) with the targets each split misses."""
+    from rag.devtools.claim_score import to_markdown as claims_table
+
+    lines = [
+        "## Claim suite (verification)",
+        "",
+        f"Seed {claims['seed']}: real sentences of the seeds and MultiLing 2011, restated faithfully or altered "
+        "one change at a time (evals/claims/README.md). Wrong = an altered claim accepted or a faithful one "
+        "rejected. Targets: altered accepted < 1% (0 for negation and numbers), faithful rejected < 5%.",
+        "",
+        claims_table(claims),
+    ]
+    for split in ("test", "dev"):
+        missed = claims[split].get("failures") or ["all targets met"]
+        lines.append(f"- {split}: " + "; ".join(missed))
+    return "\n".join(lines)
+
+
+def print_claims(claims: dict) -> None:
+    """The claim suite's totals per split on stdout."""
+    for split in ("test", "dev"):
+        r = claims[split]
+        print(
+            f"claims {split:<4} altered accepted {r['altered_accepted']}/{r['altered']} "
+            f"({r['altered_accepted_rate']:.2%}), faithful rejected {r['faithful_rejected']}/{r['faithful']} "
+            f"({r['faithful_rejected_rate']:.2%})" + "".join(f"; MISSED: {f}" for f in r.get("failures", []))
+        )
 
 
 def write_chart(report: dict, path: Path) -> None:
@@ -328,3 +360,6 @@ def print_table(report: dict) -> None:
     print(f"{'type':<14} {'n':>3} {'accuracy':>9}")
     for t, d in report["by_type"].items():
         print(f"{t:<14} {d['n']:>3} {d['accuracy']:>9.3f}")
+    if report.get("claims"):
+        print()
+        print_claims(report["claims"])
