@@ -75,8 +75,13 @@ def is_name(t: Tok, pair: Pair) -> bool:
 
 
 def text_of(toks: Sequence[Tok]) -> str:
-    out = []
+    """The tokens as a reason quotes them (a currency sign kept on its figure)."""
+    out: list[str] = []
     for t in toks:
-        if not out or out[-1] != t.raw:  # "didn't" gives two tokens with one raw form
+        if out and out[-1] == t.raw:  # "didn't" gives two tokens with one raw form
+            continue
+        if out and out[-1] in ("$", "£", "€", "¥"):
+            out[-1] += t.raw
+        else:
             out.append(t.raw)
     return " ".join(out)
