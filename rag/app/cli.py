@@ -40,8 +40,8 @@ def _parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, argpar
     model = _Parser(add_help=False)
     model.add_argument(
         "--model",
-        type=opt.existing_file("--model", "model file"),
-        help="a GGUF file (default: the bundled SmolLM2-135M; $RAG_MODEL)",
+        type=opt.model_choice,
+        help="a model name (`rag models` lists them) or a GGUF file ($RAG_MODEL)",
     )
     model.add_argument(
         "--llm-url", type=opt.url("--llm-url"), help="an OpenAI-compatible server instead of the GGUF ($RAG_LLM_URL)"
@@ -192,6 +192,14 @@ def _bench_command(sub, common, model) -> None:
     s.set_defaults(func=commands.cmd_bench)
 
 
+def _models_command(sub) -> None:
+    s = sub.add_parser("models", help="the known models: size, licence, whether installed and verified")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--verify", action="store_true", help="hash every present model file again")
+    s.add_argument("--install", action="store_true", help="assemble and verify the models from their packages")
+    s.set_defaults(func=commands.cmd_models)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common, model, filt = _parents()
     p = _Parser(prog="rag", description="Local news summariser and question answering, offline.")
@@ -200,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     _index_and_answer_commands(sub, common, model, filt)
     _brief_eval_serve_commands(sub, common, model)
     _bench_command(sub, common, model)
+    _models_command(sub)
     return p
 
 

