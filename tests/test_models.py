@@ -259,7 +259,9 @@ def test_default_is_one_named_known_model():
 
 def test_reader_spec_matches_its_requirements_file():
     spec = registry.resolve_spec("qwen2.5-coder-1.5b")
-    lines = [ln for ln in (Path(__file__).parent.parent / "models" / "reader.txt").read_text().splitlines() if "==" in ln]
+    lines = [
+        ln for ln in (Path(__file__).parent.parent / "models" / "reader.txt").read_text().splitlines() if "==" in ln
+    ]
     assert [ln.split("==")[0] for ln in lines] == spec.packages()
     assert all(f"=={spec.version} --hash=sha256:" in ln for ln in lines)
 

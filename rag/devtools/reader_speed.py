@@ -201,7 +201,7 @@ def main(model: str = "qwen2.5-coder-1.5b", threads: int = 2, reps: int = 3) -> 
         "prefix_cache": prefix_cache(base, reps=max(reps, 5)),
     }
     del base
-    report["prompt_lookup"] = prompt_lookup(path, threads, reps, sizes=(2, 4, 10))
+    report["prompt_lookup"] = prompt_lookup(path, threads, reps, sizes=(4, 10))
     return report
 
 

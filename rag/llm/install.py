@@ -109,6 +109,7 @@ def assemble(parts: Sequence[SlicePart], dest: Path, size: int, sha256: str) -> 
             out.flush()
             os.fsync(out.fileno())
         _expect(written, total.hexdigest(), size, sha256, "assembled model")
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a model file is not a secret
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -183,10 +184,15 @@ def check_file(path: Path, size: int, sha256: str, sidecar: Path, rehash: bool =
     if st.st_size != size:
         raise RagError(f"{path} is {st.st_size:,} bytes, expected {size:,}: refusing it")
     _expect(st.st_size, sha256_file(path), size, sha256, str(path))
+    remember(path, sidecar, sha256, st)
+
+
+def remember(path: Path, sidecar: Path, sha256: str, st: os.stat_result | None = None) -> None:
+    """Record in ``sidecar`` that ``path`` (as it is now) was checked against ``sha256``."""
     try:
         sidecar.parent.mkdir(parents=True, exist_ok=True)
         tmp = sidecar.with_name(sidecar.name + ".tmp")
-        tmp.write_text(json.dumps(_record(path, st, sha256)), encoding="utf-8")
+        tmp.write_text(json.dumps(_record(path, st or path.stat(), sha256)), encoding="utf-8")
         os.replace(tmp, sidecar)
     except OSError:
         # The check passed and stands; only its memo could not be kept (a read-only

