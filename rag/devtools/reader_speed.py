@@ -73,10 +73,18 @@ CASES = [
 ]
 
 
-def messages(question: str, passages: list[str]) -> list[dict[str, str]]:
+# A longer answer that copies more: where prompt lookup has the most to draft.
+SYSTEM_LONG = (
+    "You answer questions about news articles using only the numbered passages the user gives you. "
+    "Answer in two or three sentences that repeat the passages' own words, each ending with the number "
+    "of the passage it comes from, like [1]. Include every passage that bears on the question."
+)
+
+
+def messages(question: str, passages: list[str], system: str = SYSTEM) -> list[dict[str, str]]:
     body = "\n".join(f'[{i}] "{p}"' for i, p in enumerate(passages, 1))
     return [
-        {"role": "system", "content": SYSTEM},
+        {"role": "system", "content": system},
         {"role": "user", "content": render("answer_user", passages=body, question=question)},
     ]
 
@@ -138,7 +146,7 @@ def raw_limit(llm, reps: int = 3, prompt_tokens: int = 300, gen_tokens: int = 64
     }
 
 
-def prompt_lookup(path: Path, threads: int, reps: int, sizes: tuple[int, ...]) -> dict:
+def prompt_lookup(path: Path, threads: int, reps: int, sizes: tuple[int, ...], system: str = SYSTEM) -> dict:
     """Answer times with no draft and with prompt-lookup drafts of each size, interleaved."""
     from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
@@ -149,12 +157,13 @@ def prompt_lookup(path: Path, threads: int, reps: int, sizes: tuple[int, ...]) -
     for _ in range(reps):
         for q, ps in CASES:
             for name, llm in models.items():
-                runs[name].append({"case": q, **chat(llm, messages(q, ps))})
+                runs[name].append({"case": q, **chat(llm, messages(q, ps, system))})
     base_text = {r["case"]: r["text"] for r in runs["none"]}
     out = {}
     for name, rs in runs.items():
         gen_rate = [(r["gen_tokens"] - 1) / (r["total"] - r["ttft"]) for r in rs if r["gen_tokens"] > 1]
         out[name] = {
+            "gen_tokens_median": statistics.median(r["gen_tokens"] for r in rs),
             "ttft_median_s": statistics.median(r["ttft"] for r in rs),
             "total_median_s": statistics.median(r["total"] for r in rs),
             "gen_tok_s_median": statistics.median(gen_rate) if gen_rate else None,
@@ -202,6 +211,7 @@ def main(model: str = "qwen2.5-coder-1.5b", threads: int = 2, reps: int = 3) -> 
     }
     del base
     report["prompt_lookup"] = prompt_lookup(path, threads, reps, sizes=(4, 10))
+    report["prompt_lookup_long_answers"] = prompt_lookup(path, threads, 2, sizes=(4, 10), system=SYSTEM_LONG)
     return report
 
 
