@@ -29,6 +29,7 @@ BAD = [
     (["ask", "q", "--threads", "-2"], "--threads must be a positive whole number"),
     (["ask", "q", "--max-tokens", "0"], "--max-tokens must be a positive whole number"),
     (["ask", "q", "--model", "/no/such/model.gguf"], "model file not found: /no/such/model.gguf"),
+    (["ask", "q", "--model", "gpt-9"], "unknown model 'gpt-9': known models are qwen2.5-coder-1.5b, smollm2"),
     (["ask", "q", "--llm-url", "ftp://example"], "must start with http:// or https://"),
     (["ask", "q", "--since", "yesterday"], "not a date"),
     # check
@@ -61,6 +62,9 @@ BAD = [
     (["bench", "--sizes", "0"], "--sizes takes positive numbers"),
     (["bench", "--questions", "0"], "--questions must be a positive whole number"),
     (["bench", "--corpus", "/no/such/corpus"], "corpus folder not found: /no/such/corpus"),
+    # models
+    (["models", "gpt-9"], "unknown model 'gpt-9': known models are"),
+    (["models", "--verify", "smollm2", "qwen-7b"], "unknown model 'qwen-7b'"),
 ]
 
 

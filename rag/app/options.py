@@ -133,6 +133,17 @@ def model_choice(raw: str) -> str:
     raise RagError(f"model file not found: {raw} (--model)")
 
 
+def model_name(raw: str) -> str:
+    """A known model's name.
+
+    >>> model_name("SmolLM2")
+    'smollm2'
+    """
+    from rag.llm.registry import resolve_spec
+
+    return resolve_spec(raw).name
+
+
 def existing_dir(option: str, what: str = "folder") -> Check:
     def check(raw: str) -> str:
         if not Path(raw).expanduser().is_dir():

@@ -212,11 +212,11 @@ def resolve(choice: str | None, models_dir: Path) -> tuple[Path, ModelSpec | Non
     return path, None
 
 
-def listing(models_dir: Path, verify: bool = False) -> list[dict]:
-    """One row per known model for ``rag models``; ``verify`` re-hashes every present file
-    (a failed check shows as ``mismatch`` with the reason in ``error``)."""
+def listing(models_dir: Path, verify: bool = False, specs: list[ModelSpec] | None = None) -> list[dict]:
+    """One row per known model (or per one of ``specs``) for ``rag models``; ``verify``
+    re-hashes every present file (a failed check shows as ``mismatch``, the reason in ``error``)."""
     rows = []
-    for spec in KNOWN:
+    for spec in KNOWN if specs is None else specs:
         row = {**spec.to_json(), "default": spec.name == DEFAULT_MODEL, "status": status(spec, models_dir)}
         try:
             row["path"] = str(location(spec, models_dir))
