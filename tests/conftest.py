@@ -8,6 +8,7 @@ them: a test that uses one of the fixtures in :data:`HEAVY_FIXTURES` is marked
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -37,6 +38,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+def answers_ctrl_c() -> None:
+    """``preexec_fn`` for a child the test stops with SIGINT (Ctrl-C).
+
+    A test runner started in the background by a non-interactive shell inherits SIGINT as
+    ignored, and so would its children: Python then installs no KeyboardInterrupt handler
+    and the signal does nothing. The child gets the default disposition back, as it has
+    when a person starts it in a terminal.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def require(path: Path, what: str) -> Path:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import MULTILING, SEEDS
+from conftest import MULTILING, SEEDS, answers_ctrl_c
 from test_crash import check_index
 
 from rag.api import Rag
@@ -137,6 +137,7 @@ def test_serve_answers_while_another_process_ingests(tmp_path, capsys):
     serve = subprocess.Popen(
         [RAG, "serve", "--port", str(port)],
         env=env,
+        preexec_fn=answers_ctrl_c,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

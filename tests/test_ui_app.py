@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, answers_ctrl_c
 
 from rag.api import Rag
 from rag.settings import Settings
@@ -322,6 +322,7 @@ def test_serve_ingests_seeds_into_an_empty_index_and_prints_the_address(tmp_path
     proc = subprocess.Popen(
         [sys.executable, "-m", "rag.app.cli", "serve", "--port", str(port)],
         env=env,
+        preexec_fn=answers_ctrl_c,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
