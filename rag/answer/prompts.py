@@ -22,6 +22,9 @@ VARIABLES: dict[str, frozenset[str]] = {
     "rewrite": frozenset({"history", "question"}),
     "brief_lede_system": frozenset(),
     "brief_lede": frozenset({"passages"}),
+    "reader_system": frozenset(),
+    "reader_user": frozenset({"passages", "question"}),
+    "reader_judge": frozenset({"passages", "question"}),
 }
 
 

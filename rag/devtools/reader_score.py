@@ -1,0 +1,171 @@
+"""Score reader runs per split: accuracy, refusals, the CRAG score, citations, latency.
+
+    python -m rag.devtools.reader_score --cache FILE RUNS.jsonl [--yes 0.5 --refuse 0.5] [--sweep dev]
+
+Definitions (per split):
+
+- accuracy: correct answers / answerable questions;
+- correct refusals: refused / unanswerable; wrong refusals: refused answerable / answerable;
+- CRAG score: mean over all questions of +1 (correct answer), 0 (refused), -1 (a wrong
+  answer, or any answer to an unanswerable question);
+- citation validity: share of shown citations whose quote is the article text at its offsets;
+  citation support: share of the citations of answered answerable questions that hold the
+  gold evidence (or its facts);
+- generated share: answered questions whose text is the model's (every shown sentence
+  here is generated; ``verbatim share`` says how many only copy one passage word for word);
+- latency: time to the first shown text and to the end, p50 / p95, retrieval included.
+
+An answer is correct when a gold alias or pattern matches it with the citation markers
+removed (a marker "[1]" must not match a pattern such as ``\\b1\\b``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+from rag.answer.reader import Signals, Thresholds, decide
+from rag.devtools.evals import GoldItem, citation_supports, citation_valid, is_correct
+from rag.text import normalise
+
+_MARK = re.compile(r"\s*\[\d+\]")
+
+
+def gold_item(d: dict) -> GoldItem:
+    return GoldItem(
+        d["id"],
+        d["question"],
+        d["type"],
+        d.get("answers", []),
+        d.get("patterns", []),
+        d.get("facts", []),
+        d.get("evidence", []),
+    )
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile.
+
+    >>> pct([1.0, 2.0, 3.0, 4.0], 50), pct([1.0, 2.0, 3.0, 4.0], 95)
+    (3.0, 4.0)
+    """
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))]
+
+
+def outcome(row: dict, item: dict, th: Thresholds) -> dict:
+    """What the runtime would show for this question under ``th``, and when."""
+    sig = Signals(p_yes=row.get("p_yes"), p_refuse=row.get("p_refuse"), logprobs=row.get("logprobs", []))
+    pre = item.get("retrieve_ms", 0.0) + item.get("evidence_ms", 0.0)
+    judged_no = sig.p_yes is not None and sig.p_yes < th.min_yes
+    if judged_no:
+        t = pre + row.get("judge_ms", 0.0)
+        return {"answered": False, "why": "judge", "ttft": t, "total": t}
+    if not decide(sig, th):
+        t = pre + row.get("first_piece_ms", row.get("judge_ms", 0.0))
+        return {"answered": False, "why": "first token", "ttft": t, "total": t}
+    total = pre + row["total_ms"]
+    if not row["shown"]:
+        return {"answered": False, "why": "nothing verified", "ttft": total, "total": total}
+    return {"answered": True, "why": "", "ttft": pre + row["first_sentence_ms"], "total": total, "shown": row["shown"]}
+
+
+def _cites(item: dict, shown: list, n_cands: int) -> list[dict]:
+    used = sorted({n for _, nums in shown for n in nums})
+    return [{**item["cands"][n - 1], "quote": item["cands"][n - 1]["text"]} for n in used if 0 < n <= n_cands]
+
+
+def verbatim(sentence: str, item: dict) -> bool:
+    return any(normalise(sentence) == normalise(c["text"]) for c in item["cands"])
+
+
+def score(rows: list[dict], items: dict[str, dict], articles: dict[str, str], th: Thresholds) -> dict:
+    """Metrics per split (see the module docstring)."""
+    by_split: dict[str, list] = {}
+    for row in rows:
+        item = items[row["id"]]
+        out = outcome(row, item, th)
+        gi = gold_item(item)
+        text = " ".join(s for s, _ in out.get("shown", []))
+        cites = _cites(item, out.get("shown", []), len(item["cands"]))
+        out.update(
+            answerable=gi.answerable,
+            correct=out["answered"] and gi.answerable and is_correct(gi, _MARK.sub("", text)),
+            valid=[citation_valid(c, articles.get(c["file"])) for c in cites],
+            supports=[citation_supports(c, gi, articles.get(c["file"])) for c in cites] if gi.answerable else [],
+            verbatim=bool(out.get("shown")) and all(verbatim(s, item) for s, _ in out["shown"]),
+            id=row["id"],
+        )
+        by_split.setdefault(row["split"], []).append(out)
+    return {split: summarise(outs) for split, outs in by_split.items()}
+
+
+def summarise(outs: list[dict]) -> dict:
+    ans = [o for o in outs if o["answerable"]]
+    una = [o for o in outs if not o["answerable"]]
+    answered = [o for o in outs if o["answered"]]
+    crag = sum(1 if o["correct"] else 0 if not o["answered"] else -1 for o in outs) / len(outs)
+    valid = [v for o in answered for v in o["valid"]]
+    sup = [v for o in answered for v in o["supports"]]
+
+    def share(xs, pred):
+        return round(sum(1 for x in xs if pred(x)) / len(xs), 3) if xs else 0.0
+
+    shown_first = [o["ttft"] for o in outs]
+    return {
+        "n": len(outs),
+        "crag": round(crag, 3),
+        "accuracy": share(ans, lambda o: o["correct"]),
+        "correct_refusals": share(una, lambda o: not o["answered"]),
+        "wrong_refusals": share(ans, lambda o: not o["answered"]),
+        "citation_validity": round(sum(valid) / len(valid), 3) if valid else 1.0,
+        "citation_support": round(sum(sup) / len(sup), 3) if sup else 0.0,
+        "generated_share": 1.0 if answered else 0.0,
+        "verbatim_share": share(answered, lambda o: o["verbatim"]),
+        "ttft_p50_ms": round(pct(shown_first, 50)),
+        "ttft_p95_ms": round(pct(shown_first, 95)),
+        "total_p50_ms": round(pct([o["total"] for o in outs], 50)),
+        "total_p95_ms": round(pct([o["total"] for o in outs], 95)),
+        "refused_by": {w: sum(1 for o in outs if o["why"] == w) for w in ("judge", "first token", "nothing verified")},
+    }
+
+
+def sweep(rows, items, articles, split: str, use_yes: bool = True, use_refuse: bool = True) -> list[tuple]:
+    """Every threshold pair on a grid, ranked by ``split``'s CRAG score (then fewer wrong refusals)."""
+    grid = [round(x * 0.05, 2) for x in range(0, 21)]
+    yes_grid = grid if use_yes else [0.0]
+    ref_grid = [*grid[1:], 2.0] if use_refuse else [2.0]
+    results = []
+    for y in yes_grid:
+        for r in ref_grid:
+            th = Thresholds(min_yes=y, max_refuse=r)
+            m = score([x for x in rows if x["split"] == split], items, articles, th)[split]
+            results.append((m["crag"], -m["wrong_refusals"], y, r, m))
+    results.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", type=Path)
+    ap.add_argument("--cache", type=Path, required=True)
+    ap.add_argument("--yes", type=float, default=0.5)
+    ap.add_argument("--refuse", type=float, default=0.5)
+    ap.add_argument("--sweep", help="rank thresholds on this split")
+    args = ap.parse_args()
+    cache = json.loads(args.cache.read_text())
+    items = {i["id"]: i for i in cache["items"]}
+    rows = [json.loads(x) for x in args.runs.read_text().splitlines() if x.strip()]
+    if args.sweep:
+        for _crag, _, y, r, m in sweep(rows, items, cache["articles"], args.sweep)[:15]:
+            print(f"yes>={y:.2f} refuse<{r:.2f}  {json.dumps(m)}")
+        return
+    print(json.dumps(score(rows, items, cache["articles"], Thresholds(args.yes, args.refuse)), indent=1))
+
+
+if __name__ == "__main__":
+    main()
