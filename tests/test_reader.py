@@ -141,3 +141,40 @@ def test_token_logprobs_are_read_one_step_late():
     tl(np.array([1, 2]), np.array([0.0, 0.0]))  # step 1: nothing sampled yet
     tl(np.array([1, 2, 1]), np.array([5.0, 0.0]))  # token 1 was sampled at step 1
     assert len(sig.logprobs) == 1 and abs(sig.logprobs[0] - np.log(0.5)) < 1e-6
+
+
+def test_scorer_crag_counts_wrong_and_unanswerable_answers_as_minus_one():
+    from rag.devtools.reader_score import summarise
+
+    def o(answerable, answered, correct):
+        return {
+            "answerable": answerable,
+            "answered": answered,
+            "correct": correct,
+            "valid": [True] * answered,
+            "supports": [True] * (answered and answerable),
+            "verbatim": False,
+            "ttft": 1000.0,
+            "total": 2000.0,
+            "why": "" if answered else "judge",
+        }
+
+    m = summarise(
+        [
+            o(True, True, True),
+            o(True, True, False),
+            o(True, False, False),
+            o(False, True, False),
+            o(False, False, False),
+        ]
+    )
+    assert m["crag"] == round((1 - 1 + 0 - 1 + 0) / 5, 3)
+    assert (m["accuracy"], m["wrong_refusals"], m["correct_refusals"]) == (round(1 / 3, 3), round(1 / 3, 3), 0.5)
+
+
+def test_finished_reply_is_verified_like_the_stream():
+    reply = "Reply: The U.S. pledged $100 million in aid to Haiti [1]. Canada gave more [2]."
+    shown, dropped = reader.verified(reply, P)
+    streamed = reader.read(FakeReader(0.9, 0.1, reply), "How much?", P, Thresholds(0.5, 0.5))
+    assert shown == streamed.shown == [("The U.S. pledged $100 million in aid to Haiti.", [1])]
+    assert dropped == ["Canada gave more."]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from rag.answer.generate import ABOUT_PASSAGES, NOT_IN_ARTICLES, tidy_sentence
@@ -30,6 +31,7 @@ from rag.text import lexical_tokens
 from rag.types import Passage
 
 REFUSAL = "NOT IN ARTICLES"
+_REPLY = re.compile(r"^\s*reply\s*:\s*", re.I)  # the system prompt's examples write "Reply: ..."
 MAX_SENTENCES = 2
 
 Message = dict[str, str]
@@ -93,16 +95,18 @@ def format_passages(passages: list[Passage], titles: bool = True) -> str:
     return "\n".join(out)
 
 
-def messages(question: str, passages: list[Passage], titles: bool = True) -> list[Message]:
+def messages(question: str, passages: list[Passage], titles: bool = True, prompts_dir: Path | None = None) -> list[Message]:
     """The answer prompt; the system message is the same for every question (prefix cache)."""
-    user = render("reader_user", passages=format_passages(passages, titles), question=question)
-    return [{"role": "system", "content": render("reader_system")}, {"role": "user", "content": user}]
+    user = render("reader_user", prompts_dir, passages=format_passages(passages, titles), question=question)
+    return [{"role": "system", "content": render("reader_system", prompts_dir)}, {"role": "user", "content": user}]
 
 
-def judge_messages(question: str, passages: list[Passage], titles: bool = True) -> list[Message]:
+def judge_messages(
+    question: str, passages: list[Passage], titles: bool = True, prompts_dir: Path | None = None
+) -> list[Message]:
     """The judge prompt: the answer prompt's text plus the yes/no question."""
-    user = render("reader_judge", passages=format_passages(passages, titles), question=question)
-    return [{"role": "system", "content": render("reader_system")}, {"role": "user", "content": user}]
+    user = render("reader_judge", prompts_dir, passages=format_passages(passages, titles), question=question)
+    return [{"role": "system", "content": render("reader_system", prompts_dir)}, {"role": "user", "content": user}]
 
 
 def decide(signals: Signals, th: Thresholds) -> bool:
@@ -132,7 +136,7 @@ def check_sentence(sent: str, nums: list[int], passages: list[Passage]) -> tuple
     >>> check_sentence("About 2 million were listening.", [1], p) is None
     True
     """
-    sent = tidy_sentence(sent)
+    sent = tidy_sentence(_REPLY.sub("", sent))
     if not sent or NOT_IN_ARTICLES.search(sent) or ABOUT_PASSAGES.search(sent) or REFUSAL.lower() in sent.lower():
         return None
     by_n = {p.n: p for p in passages}
@@ -143,6 +147,26 @@ def check_sentence(sent: str, nums: list[int], passages: list[Passage]) -> tuple
         if support(sent, [p])[0]:
             return sent, [p.n]
     return None
+
+
+def verified(raw: str, passages: list[Passage]) -> tuple[list[tuple[str, list[int]]], list[str]]:
+    """The sentences of a finished reply that may be shown (at most :data:`MAX_SENTENCES`), and the dropped ones.
+
+    >>> p = [Passage(1, "a", "f", "T", "", "", "Only 1.1 million were listening.", 0, 31)]
+    >>> verified("Reply: Only 1.1 million were listening [1]. Nobody cared [1].", p)
+    ([('Only 1.1 million were listening.', [1])], ['Nobody cared.'])
+    """
+    shown: list[tuple[str, list[int]]] = []
+    dropped: list[str] = []
+    for sent, nums in split_answer(raw):
+        if len(shown) >= MAX_SENTENCES:
+            break
+        checked = check_sentence(sent, nums, passages)
+        if checked is None or adds_nothing(checked[0], [s for s, _ in shown]):
+            dropped.append(sent)
+        else:
+            shown.append(checked)
+    return shown, dropped
 
 
 def adds_nothing(sentence: str, shown: list[str]) -> bool:
@@ -175,6 +199,7 @@ def read(
     use_judge: bool = True,
     titles: bool = True,
     on_sentence: Callable[[str, list[int]], None] | None = None,
+    prompts_dir: Path | None = None,
 ) -> Reading:
     """Judge, decide, generate, and verify each sentence as soon as it is complete.
 
@@ -184,7 +209,7 @@ def read(
     out = Reading()
     sig = out.signals
     if use_judge:
-        sig.p_yes = model.judge(judge_messages(question, passages, titles), YES, NO)
+        sig.p_yes = model.judge(judge_messages(question, passages, titles, prompts_dir), YES, NO)
         if sig.p_yes < th.min_yes:
             return out
     gate_ok: list[bool] = []
@@ -193,7 +218,7 @@ def read(
         gate_ok.append(decide(sig, th))
         return gate_ok[-1]
 
-    pieces = model.stream_gated(messages(question, passages, titles), max_tokens, gate, sig)
+    pieces = model.stream_gated(messages(question, passages, titles, prompts_dir), max_tokens, gate, sig)
     done = 0
     for piece in pieces:
         if gate_ok and not gate_ok[0]:
@@ -214,9 +239,6 @@ def read(
     if not out.decided:
         out.shown = []
     return out
-
-
-_MARK = re.compile(r"\[\d+\]")
 
 
 def _take(out: Reading, sent: str, nums: list[int], passages: list[Passage], th: Thresholds, on_sentence) -> None:

@@ -68,7 +68,9 @@ class Timed:
             yield piece
 
 
-def run_one(model: reader.ReaderModel, llama, item: dict, n: int, titles: bool, judge: bool, max_tokens: int) -> dict:
+def run_one(
+    model: reader.ReaderModel, llama, item: dict, n: int, titles: bool, judge: bool, max_tokens: int, prompts=None
+) -> dict:
     ps = passages_of(item, n)
     times: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -77,9 +79,9 @@ def run_one(model: reader.ReaderModel, llama, item: dict, n: int, titles: bool, 
     def shown(sent: str, nums: list[int]) -> None:
         times.setdefault("first_sentence_ms", (time.perf_counter() - t0) * 1000)
 
-    r = reader.read(model, item["question"], ps, ALWAYS, max_tokens, judge, titles, on_sentence=shown)
+    r = reader.read(model, item["question"], ps, ALWAYS, max_tokens, judge, titles, on_sentence=shown, prompts_dir=prompts)
     times["total_ms"] = (time.perf_counter() - t0) * 1000
-    prompt = reader.messages(item["question"], ps, titles)
+    prompt = reader.messages(item["question"], ps, titles, prompts)
     n_prompt = len(llama.tokenize(prompt[1]["content"].encode("utf-8"), add_bos=False))
     return {
         "id": item["id"],
@@ -108,6 +110,7 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--n-ctx", type=int, default=2048)
+    ap.add_argument("--prompts", type=Path, default=None, help="a folder of prompt templates instead of the package's")
     args = ap.parse_args()
     from rag.llm.probes import LlamaReader
 
@@ -120,7 +123,9 @@ def main() -> None:
     print(f"loaded in {time.perf_counter() - t:.1f}s; {len(items)} questions", file=sys.stderr)
     with args.out.open("w", encoding="utf-8") as fh:
         for item in items:
-            row = run_one(model, llama, item, args.n, not args.no_titles, not args.no_judge, args.max_tokens)
+            row = run_one(
+                model, llama, item, args.n, not args.no_titles, not args.no_judge, args.max_tokens, args.prompts
+            )
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             fh.flush()
 

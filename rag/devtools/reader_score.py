@@ -26,7 +26,8 @@ import json
 import re
 from pathlib import Path
 
-from rag.answer.reader import Signals, Thresholds, decide
+from rag.answer.reader import Signals, Thresholds, decide, verified
+from rag.answer.verify import split_answer
 from rag.devtools.evals import GoldItem, citation_supports, citation_valid, is_correct
 from rag.text import normalise
 
@@ -57,10 +58,32 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))]
 
 
-def outcome(row: dict, item: dict, th: Thresholds) -> dict:
+# The refusal rules of the rule-based pipeline (rag.answer.answerability), by the reason each gives.
+RULES = {
+    "similarity": "best passage similarity",
+    "absent": "the articles never mention",
+    "name": "no name in the passage",
+    "role": "the evidence names no",
+    "figure": "no figure in the evidence",
+    "money": "no sum of money",
+    "subject": "the figures in the evidence are about",
+}
+
+
+def rule_refuses(item: dict, rules: tuple[str, ...]) -> bool:
+    """Would one of the kept ``rules`` (keys of :data:`RULES`) refuse this question?"""
+    verdict = item.get("rules", {})
+    return not verdict.get("answerable", True) and any(verdict.get("reason", "").startswith(RULES[r]) for r in rules)
+
+
+def outcome(
+    row: dict, item: dict, th: Thresholds, rules: tuple[str, ...] = (), reverify: int = 0, quote_cited: int = 0
+) -> dict:
     """What the runtime would show for this question under ``th``, and when."""
     sig = Signals(p_yes=row.get("p_yes"), p_refuse=row.get("p_refuse"), logprobs=row.get("logprobs", []))
     pre = item.get("retrieve_ms", 0.0) + item.get("evidence_ms", 0.0)
+    if rule_refuses(item, rules):
+        return {"answered": False, "why": "rule", "ttft": pre, "total": pre}
     judged_no = sig.p_yes is not None and sig.p_yes < th.min_yes
     if judged_no:
         t = pre + row.get("judge_ms", 0.0)
@@ -69,9 +92,21 @@ def outcome(row: dict, item: dict, th: Thresholds) -> dict:
         t = pre + row.get("first_piece_ms", row.get("judge_ms", 0.0))
         return {"answered": False, "why": "first token", "ttft": t, "total": t}
     total = pre + row["total_ms"]
+    if reverify:
+        from rag.devtools.reader_lab import passages_of
+
+        row = {**row, "shown": verified(row["raw"], passages_of(item, reverify))[0]}
+    if not row["shown"] and quote_cited:
+        cited = [
+            n for _, nums in split_answer(row["raw"]) for n in nums if 0 < n <= min(quote_cited, len(item["cands"]))
+        ]
+        if cited:  # the passage the model cited, quoted (mode "extractive")
+            q = (f"“{item['cands'][cited[0] - 1]['text']}”", [cited[0]])
+            return {"answered": True, "why": "", "ttft": total, "total": total, "shown": [q], "quoted": True}
     if not row["shown"]:
         return {"answered": False, "why": "nothing verified", "ttft": total, "total": total}
-    return {"answered": True, "why": "", "ttft": pre + row["first_sentence_ms"], "total": total, "shown": row["shown"]}
+    ttft = pre + row.get("first_sentence_ms", row["total_ms"])  # re-verified: shown at the end at the latest
+    return {"answered": True, "why": "", "ttft": ttft, "total": total, "shown": row["shown"]}
 
 
 def _cites(item: dict, shown: list, n_cands: int) -> list[dict]:
@@ -83,12 +118,20 @@ def verbatim(sentence: str, item: dict) -> bool:
     return any(normalise(sentence) == normalise(c["text"]) for c in item["cands"])
 
 
-def score(rows: list[dict], items: dict[str, dict], articles: dict[str, str], th: Thresholds) -> dict:
+def score(
+    rows: list[dict],
+    items: dict[str, dict],
+    articles: dict[str, str],
+    th: Thresholds,
+    rules: tuple[str, ...] = (),
+    reverify: int = 0,
+    quote_cited: int = 0,
+) -> dict:
     """Metrics per split (see the module docstring)."""
     by_split: dict[str, list] = {}
     for row in rows:
         item = items[row["id"]]
-        out = outcome(row, item, th)
+        out = outcome(row, item, th, rules, reverify, quote_cited)
         gi = gold_item(item)
         text = " ".join(s for s, _ in out.get("shown", []))
         cites = _cites(item, out.get("shown", []), len(item["cands"]))
@@ -124,17 +167,21 @@ def summarise(outs: list[dict]) -> dict:
         "wrong_refusals": share(ans, lambda o: not o["answered"]),
         "citation_validity": round(sum(valid) / len(valid), 3) if valid else 1.0,
         "citation_support": round(sum(sup) / len(sup), 3) if sup else 0.0,
-        "generated_share": 1.0 if answered else 0.0,
+        "generated_share": share(answered, lambda o: not o.get("quoted")),
         "verbatim_share": share(answered, lambda o: o["verbatim"]),
         "ttft_p50_ms": round(pct(shown_first, 50)),
         "ttft_p95_ms": round(pct(shown_first, 95)),
         "total_p50_ms": round(pct([o["total"] for o in outs], 50)),
         "total_p95_ms": round(pct([o["total"] for o in outs], 95)),
-        "refused_by": {w: sum(1 for o in outs if o["why"] == w) for w in ("judge", "first token", "nothing verified")},
+        "refused_by": {
+            w: sum(1 for o in outs if o["why"] == w) for w in ("rule", "judge", "first token", "nothing verified")
+        },
     }
 
 
-def sweep(rows, items, articles, split: str, use_yes: bool = True, use_refuse: bool = True) -> list[tuple]:
+def sweep(
+    rows, items, articles, split: str, use_yes=True, use_refuse=True, rules=(), reverify: int = 0, quote_cited: int = 0
+) -> list[tuple]:
     """Every threshold pair on a grid, ranked by ``split``'s CRAG score (then fewer wrong refusals)."""
     grid = [round(x * 0.05, 2) for x in range(0, 21)]
     yes_grid = grid if use_yes else [0.0]
@@ -143,7 +190,9 @@ def sweep(rows, items, articles, split: str, use_yes: bool = True, use_refuse: b
     for y in yes_grid:
         for r in ref_grid:
             th = Thresholds(min_yes=y, max_refuse=r)
-            m = score([x for x in rows if x["split"] == split], items, articles, th)[split]
+            m = score([x for x in rows if x["split"] == split], items, articles, th, rules, reverify, quote_cited)[
+                split
+            ]
             results.append((m["crag"], -m["wrong_refusals"], y, r, m))
     results.sort(key=lambda t: (t[0], t[1]), reverse=True)
     return results
@@ -156,15 +205,51 @@ def main() -> None:
     ap.add_argument("--yes", type=float, default=0.5)
     ap.add_argument("--refuse", type=float, default=0.5)
     ap.add_argument("--sweep", help="rank thresholds on this split")
+    ap.add_argument("--rules", default="", help="comma-separated old refusal rules kept (keys of RULES)")
+    ap.add_argument("--items", action="store_true", help="print one line per question too")
+    ap.add_argument("--reverify", type=int, default=0, help="re-verify the raw replies against the top N passages")
+    ap.add_argument("--quote-cited", type=int, default=0, help="unverified answer: quote the cited passage (of N)")
     args = ap.parse_args()
     cache = json.loads(args.cache.read_text())
     items = {i["id"]: i for i in cache["items"]}
     rows = [json.loads(x) for x in args.runs.read_text().splitlines() if x.strip()]
+    rules = tuple(r for r in args.rules.split(",") if r)
+    if args.items:
+        for row in rows:
+            item, th = items[row["id"]], Thresholds(args.yes, args.refuse)
+            o = outcome(row, item, th, rules, args.reverify, args.quote_cited)
+            ok = is_correct(gold_item(item), _MARK.sub("", " ".join(s for s, _ in o.get("shown", []))))
+            print(
+                f"{row['id']} {item['type'][:6]:6} yes={row.get('p_yes') or 0:.2f} ref={row.get('p_refuse') or 0:.2f} "
+                f"{'ANS' if o['answered'] else 'REF'} {'ok' if ok else '--'} {item['question'][:70]!r} -> {row['raw'][:90]!r}"
+            )
+        return
     if args.sweep:
-        for _crag, _, y, r, m in sweep(rows, items, cache["articles"], args.sweep)[:15]:
+        for _crag, _, y, r, m in sweep(
+            rows,
+            items,
+            cache["articles"],
+            args.sweep,
+            rules=rules,
+            reverify=args.reverify,
+            quote_cited=args.quote_cited,
+        )[:15]:
             print(f"yes>={y:.2f} refuse<{r:.2f}  {json.dumps(m)}")
         return
-    print(json.dumps(score(rows, items, cache["articles"], Thresholds(args.yes, args.refuse)), indent=1))
+    print(
+        json.dumps(
+            score(
+                rows,
+                items,
+                cache["articles"],
+                Thresholds(args.yes, args.refuse),
+                rules,
+                args.reverify,
+                args.quote_cited,
+            ),
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":
