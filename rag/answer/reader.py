@@ -95,7 +95,9 @@ def format_passages(passages: list[Passage], titles: bool = True) -> str:
     return "\n".join(out)
 
 
-def messages(question: str, passages: list[Passage], titles: bool = True, prompts_dir: Path | None = None) -> list[Message]:
+def messages(
+    question: str, passages: list[Passage], titles: bool = True, prompts_dir: Path | None = None
+) -> list[Message]:
     """The answer prompt; the system message is the same for every question (prefix cache)."""
     user = render("reader_user", prompts_dir, passages=format_passages(passages, titles), question=question)
     return [{"role": "system", "content": render("reader_system", prompts_dir)}, {"role": "user", "content": user}]

@@ -79,7 +79,9 @@ def run_one(
     def shown(sent: str, nums: list[int]) -> None:
         times.setdefault("first_sentence_ms", (time.perf_counter() - t0) * 1000)
 
-    r = reader.read(model, item["question"], ps, ALWAYS, max_tokens, judge, titles, on_sentence=shown, prompts_dir=prompts)
+    r = reader.read(
+        model, item["question"], ps, ALWAYS, max_tokens, judge, titles, on_sentence=shown, prompts_dir=prompts
+    )
     times["total_ms"] = (time.perf_counter() - t0) * 1000
     prompt = reader.messages(item["question"], ps, titles, prompts)
     n_prompt = len(llama.tokenize(prompt[1]["content"].encode("utf-8"), add_bos=False))
