@@ -1,7 +1,7 @@
 """Retrieval and evidence for every gold question, computed once and kept in a JSON file,
 so reader experiments run the language model only.
 
-    python -m rag.devtools.reader_cache --out FILE GOLD.jsonl [GOLD.jsonl ...]
+    python -m rag.app.reader_lab cache --out FILE GOLD.jsonl [GOLD.jsonl ...]
 
 Each question keeps its ranked evidence candidates (text, article offsets, dense
 similarity, word overlap, score) and the verdict of the rule-based answerability
@@ -12,7 +12,6 @@ against them).
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -83,16 +82,3 @@ def build(gold_paths: list[Path], out: Path, settings: Settings) -> int:
             items.append(item)
     out.write_text(json.dumps({"articles": texts, "items": items}, ensure_ascii=False), encoding="utf-8")
     return len(items)
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("gold", nargs="+", type=Path)
-    ap.add_argument("--out", type=Path, required=True)
-    args = ap.parse_args()
-    n = build(args.gold, args.out, Settings.from_env())
-    print(f"cached {n} questions -> {args.out}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Run the reader over cached evidence (see :mod:`rag.devtools.reader_cache`), one JSON line per question.
 
-    python -m rag.devtools.reader_lab --cache FILE --split dev --out runs.jsonl [--n 3] [--no-titles]
+    python -m rag.app.reader_lab run --cache FILE --split dev --out runs.jsonl [--n 3] [--no-titles]
 
 The model always writes its answer here (the refusal is banned at the first step) and
 both confidences are recorded, so any threshold can be applied afterwards
@@ -10,7 +10,6 @@ run time gets the same text, and a refused one stops at the decision.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -99,38 +98,32 @@ def run_one(
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", type=Path, required=True)
-    ap.add_argument("--split", action="append", required=True)
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--model", default=str(Path.home() / ".cache/rag/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"))
-    ap.add_argument("--n", type=int, default=3, help="evidence sentences shown")
-    ap.add_argument("--no-titles", action="store_true")
-    ap.add_argument("--no-judge", action="store_true")
-    ap.add_argument("--lookup", type=int, default=0, help="prompt-lookup decoding: tokens drafted (0 = off)")
-    ap.add_argument("--max-tokens", type=int, default=64)
-    ap.add_argument("--limit", type=int, default=0)
-    ap.add_argument("--n-ctx", type=int, default=2048)
-    ap.add_argument("--prompts", type=Path, default=None, help="a folder of prompt templates instead of the package's")
-    args = ap.parse_args()
+def run_lab(
+    cache: Path,
+    splits: list[str],
+    out: Path,
+    model_path: str,
+    n: int = 3,
+    titles: bool = True,
+    judge: bool = True,
+    lookup: int = 0,
+    max_tokens: int = 64,
+    limit: int = 0,
+    n_ctx: int = 2048,
+    prompts: Path | None = None,
+) -> int:
+    """Read every cached question of ``splits`` and write one JSON line each to ``out``."""
     from rag.llm.probes import LlamaReader
 
-    items = [i for i in json.loads(args.cache.read_text())["items"] if i["split"] in args.split]
-    if args.limit:
-        items = items[: args.limit]
+    items = [i for i in json.loads(cache.read_text())["items"] if i["split"] in splits]
+    items = items[:limit] if limit else items
     t = time.perf_counter()
-    llama = load_model(args.model, args.n_ctx, 2, args.lookup)
+    llama = load_model(model_path, n_ctx, 2, lookup)
     model = LlamaReader(llama)
     print(f"loaded in {time.perf_counter() - t:.1f}s; {len(items)} questions", file=sys.stderr)
-    with args.out.open("w", encoding="utf-8") as fh:
+    with out.open("w", encoding="utf-8") as fh:
         for item in items:
-            row = run_one(
-                model, llama, item, args.n, not args.no_titles, not args.no_judge, args.max_tokens, args.prompts
-            )
+            row = run_one(model, llama, item, n, titles, judge, max_tokens, prompts)
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             fh.flush()
-
-
-if __name__ == "__main__":
-    main()
+    return len(items)

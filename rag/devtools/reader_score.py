@@ -1,6 +1,6 @@
 """Score reader runs per split: accuracy, refusals, the CRAG score, citations, latency.
 
-    python -m rag.devtools.reader_score --cache FILE RUNS.jsonl [--yes 0.5 --refuse 0.5] [--sweep dev]
+    python -m rag.app.reader_lab score --cache FILE RUNS.jsonl [--yes 0.5 --refuse 0.5] [--sweep dev]
 
 Definitions (per split):
 
@@ -21,10 +21,7 @@ removed (a marker "[1]" must not match a pattern such as ``\\b1\\b``).
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-from pathlib import Path
 
 from rag.answer.reader import Signals, Thresholds, decide, verified
 from rag.answer.verify import split_answer
@@ -198,59 +195,15 @@ def sweep(
     return results
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("runs", type=Path)
-    ap.add_argument("--cache", type=Path, required=True)
-    ap.add_argument("--yes", type=float, default=0.5)
-    ap.add_argument("--refuse", type=float, default=0.5)
-    ap.add_argument("--sweep", help="rank thresholds on this split")
-    ap.add_argument("--rules", default="", help="comma-separated old refusal rules kept (keys of RULES)")
-    ap.add_argument("--items", action="store_true", help="print one line per question too")
-    ap.add_argument("--reverify", type=int, default=0, help="re-verify the raw replies against the top N passages")
-    ap.add_argument("--quote-cited", type=int, default=0, help="unverified answer: quote the cited passage (of N)")
-    args = ap.parse_args()
-    cache = json.loads(args.cache.read_text())
-    items = {i["id"]: i for i in cache["items"]}
-    rows = [json.loads(x) for x in args.runs.read_text().splitlines() if x.strip()]
-    rules = tuple(r for r in args.rules.split(",") if r)
-    if args.items:
-        for row in rows:
-            item, th = items[row["id"]], Thresholds(args.yes, args.refuse)
-            o = outcome(row, item, th, rules, args.reverify, args.quote_cited)
-            ok = is_correct(gold_item(item), _MARK.sub("", " ".join(s for s, _ in o.get("shown", []))))
-            print(
-                f"{row['id']} {item['type'][:6]:6} yes={row.get('p_yes') or 0:.2f} ref={row.get('p_refuse') or 0:.2f} "
-                f"{'ANS' if o['answered'] else 'REF'} {'ok' if ok else '--'} {item['question'][:70]!r} -> {row['raw'][:90]!r}"
-            )
-        return
-    if args.sweep:
-        for _crag, _, y, r, m in sweep(
-            rows,
-            items,
-            cache["articles"],
-            args.sweep,
-            rules=rules,
-            reverify=args.reverify,
-            quote_cited=args.quote_cited,
-        )[:15]:
-            print(f"yes>={y:.2f} refuse<{r:.2f}  {json.dumps(m)}")
-        return
-    print(
-        json.dumps(
-            score(
-                rows,
-                items,
-                cache["articles"],
-                Thresholds(args.yes, args.refuse),
-                rules,
-                args.reverify,
-                args.quote_cited,
-            ),
-            indent=1,
+def item_lines(rows, items, th: Thresholds, rules=(), reverify: int = 0, quote_cited: int = 0) -> list[str]:
+    """One line per question: the confidences, the outcome and the reply (for reading dev errors)."""
+    lines = []
+    for row in rows:
+        item = items[row["id"]]
+        o = outcome(row, item, th, rules, reverify, quote_cited)
+        ok = is_correct(gold_item(item), _MARK.sub("", " ".join(s for s, _ in o.get("shown", []))))
+        lines.append(
+            f"{row['id']} {item['type'][:6]:6} yes={row.get('p_yes') or 0:.2f} ref={row.get('p_refuse') or 0:.2f} "
+            f"{'ANS' if o['answered'] else 'REF'} {'ok' if ok else '--'} {item['question'][:70]!r} -> {row['raw'][:90]!r}"
         )
-    )
-
-
-if __name__ == "__main__":
-    main()
+    return lines
