@@ -17,7 +17,7 @@ from rag.answer import evidence as ev
 from rag.answer.answerability import answerable
 from rag.answer.prompts import render
 from rag.answer.questions import DATE_Q, NUMBER_Q, WHO_Q, answer_type_bonus
-from rag.answer.verify import split_answer, support, verify
+from rag.answer.verify import split_answer, support, supporting, verify
 from rag.errors import RagError
 from rag.index.retrieve import Filters, Retriever
 from rag.llm.backends import LLM
@@ -306,14 +306,8 @@ class Answerer:
         sent = tidy_sentence(sent)
         if not sent or NOT_IN_ARTICLES.search(sent) or ABOUT_PASSAGES.search(sent):
             return None
-        by_n = {p.n: p for p in passages}
-        valid = [n for n in dict.fromkeys(nums) if n in by_n]
-        if valid and support(sent, [by_n[n] for n in valid])[0]:
-            return sent, valid
-        for p in passages:
-            if support(sent, [p])[0]:
-                return sent, [p.n]
-        return None
+        cited = supporting(sent, nums, passages)
+        return (sent, cited) if cited else None
 
     @staticmethod
     def _render_sentence(sent: str, nums: list[int]) -> str:

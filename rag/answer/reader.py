@@ -26,7 +26,7 @@ from typing import Protocol
 
 from rag.answer.generate import ABOUT_PASSAGES, NOT_IN_ARTICLES, tidy_sentence
 from rag.answer.prompts import render
-from rag.answer.verify import split_answer, support
+from rag.answer.verify import split_answer, supporting
 from rag.text import lexical_tokens
 from rag.types import Passage
 
@@ -141,14 +141,8 @@ def check_sentence(sent: str, nums: list[int], passages: list[Passage]) -> tuple
     sent = tidy_sentence(_REPLY.sub("", sent))
     if not sent or NOT_IN_ARTICLES.search(sent) or ABOUT_PASSAGES.search(sent) or REFUSAL.lower() in sent.lower():
         return None
-    by_n = {p.n: p for p in passages}
-    valid = [n for n in dict.fromkeys(nums) if n in by_n]
-    if valid and support(sent, [by_n[n] for n in valid])[0]:
-        return sent, valid
-    for p in passages:
-        if support(sent, [p])[0]:
-            return sent, [p.n]
-    return None
+    cited = supporting(sent, nums, passages)
+    return (sent, cited) if cited else None
 
 
 def verified(raw: str, passages: list[Passage]) -> tuple[list[tuple[str, list[int]]], list[str]]:

@@ -175,6 +175,29 @@ def support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
     return (True, "") if found.ok else (False, found.reason)
 
 
+def supporting(sentence: str, nums: list[int], passages: list[Passage]) -> list[int] | None:
+    """The passage numbers a sentence may cite: the ones it names when together they support
+    it, else the first single passage that does (re-cited), else None.
+
+    >>> p = [Passage(n=1, article_id="a", file="a.txt", title="", outlet="", published="",
+    ...              text="Only 1.1 million were listening.", start=0, end=32),
+    ...      Passage(n=2, article_id="b", file="b.txt", title="", outlet="", published="",
+    ...              text="The stream started late.", start=0, end=24)]
+    >>> supporting("Only 1.1 million were listening.", [2], p)
+    [1]
+    >>> supporting("Only 2 million were listening.", [1], p) is None
+    True
+    """
+    by_n = {p.n: p for p in passages}
+    valid = [n for n in dict.fromkeys(nums) if n in by_n]
+    if valid and support(sentence, [by_n[n] for n in valid])[0]:
+        return valid
+    for p in passages:
+        if support(sentence, [p])[0]:
+            return [p.n]
+    return None
+
+
 def judge(sentence: str, passages: list[Passage]) -> Finding:
     """``supported``, ``contradicted`` (the passages state the opposite, another figure
     for the same thing, other roles) or ``unsupported`` (they do not state it).
