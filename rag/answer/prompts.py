@@ -25,6 +25,7 @@ VARIABLES: dict[str, frozenset[str]] = {
     "reader_system": frozenset(),
     "reader_user": frozenset({"passages", "question"}),
     "reader_judge": frozenset({"passages", "question"}),
+    "reader_extract": frozenset(),
 }
 
 

@@ -26,6 +26,7 @@ from typing import Protocol
 
 from rag.answer.generate import ABOUT_PASSAGES, NOT_IN_ARTICLES, tidy_sentence
 from rag.answer.prompts import render
+from rag.answer.spans import as_answer, span_grammar
 from rag.answer.verify import split_answer, supporting
 from rag.text import lexical_tokens
 from rag.types import Passage
@@ -69,6 +70,11 @@ class ReaderModel(Protocol):
         the refusal's first token, stores it in ``signals.p_refuse`` and calls
         ``gate(p)``: True bans the refusal (the model must answer), False lets it
         through. Token log-probabilities go to ``signals.logprobs``."""
+        ...
+
+    def extract(self, messages: list[Message], grammar: str, max_tokens: int) -> str:
+        """The reply to ``messages`` constrained by the GBNF ``grammar`` (optional:
+        a backend without it gets no copied-answer repair, see :func:`repair`)."""
         ...
 
 
@@ -126,7 +132,9 @@ def decide(signals: Signals, th: Thresholds) -> bool:
     return not (signals.p_refuse is not None and signals.p_refuse >= th.max_refuse)
 
 
-def check_sentence(sent: str, nums: list[int], passages: list[Passage]) -> tuple[str, list[int]] | None:
+def check_sentence(
+    sent: str, nums: list[int], passages: list[Passage], question: str = ""
+) -> tuple[str, list[int]] | None:
     """The sentence with the passages that support it, or None when it may not be shown.
 
     A refusal or a sentence about the passages is never an answer; a sentence citing
@@ -141,11 +149,11 @@ def check_sentence(sent: str, nums: list[int], passages: list[Passage]) -> tuple
     sent = tidy_sentence(_REPLY.sub("", sent))
     if not sent or NOT_IN_ARTICLES.search(sent) or ABOUT_PASSAGES.search(sent) or REFUSAL.lower() in sent.lower():
         return None
-    cited = supporting(sent, nums, passages)
+    cited = supporting(sent, nums, passages, question)
     return (sent, cited) if cited else None
 
 
-def verified(raw: str, passages: list[Passage]) -> tuple[list[tuple[str, list[int]]], list[str]]:
+def verified(raw: str, passages: list[Passage], question: str = "") -> tuple[list[tuple[str, list[int]]], list[str]]:
     """The sentences of a finished reply that may be shown (at most :data:`MAX_SENTENCES`), and the dropped ones.
 
     >>> p = [Passage(1, "a", "f", "T", "", "", "Only 1.1 million were listening.", 0, 31)]
@@ -157,7 +165,7 @@ def verified(raw: str, passages: list[Passage]) -> tuple[list[tuple[str, list[in
     for sent, nums in split_answer(raw):
         if len(shown) >= MAX_SENTENCES:
             break
-        checked = check_sentence(sent, nums, passages)
+        checked = check_sentence(sent, nums, passages, question)
         if checked is None or adds_nothing(checked[0], [s for s, _ in shown]):
             dropped.append(sent)
         else:
@@ -184,6 +192,7 @@ class Reading:
     decided: bool = False  # the decision before generation was to answer
     dropped: list[str] = field(default_factory=list)
     signals: Signals = field(default_factory=Signals)
+    repair: str = ""  # the copied-answer reply, when one was asked for
 
 
 def read(
@@ -196,8 +205,13 @@ def read(
     titles: bool = True,
     on_sentence: Callable[[str, list[int]], None] | None = None,
     prompts_dir: Path | None = None,
+    copy_repair: bool = True,
 ) -> Reading:
     """Judge, decide, generate, and verify each sentence as soon as it is complete.
+
+    When the decision was to answer but no sentence survived verification and
+    ``copy_repair`` is on, the model is asked once to copy the answering words of one
+    passage under a grammar (:mod:`rag.answer.spans`); that phrase is verified too.
 
     ``on_sentence`` is called with each verified sentence the moment it is checked
     (the caller streams it). Generation stops after :data:`MAX_SENTENCES` shown sentences.
@@ -222,7 +236,7 @@ def read(
         out.raw += piece
         parts = split_answer(out.raw)
         for sent, nums in parts[done:-1]:  # complete sentences: all but the last
-            _take(out, sent, nums, passages, th, on_sentence)
+            _take(out, sent, nums, passages, th, on_sentence, question)
         done = max(done, len(parts) - 1)
         if len(out.shown) >= MAX_SENTENCES:
             break
@@ -231,16 +245,32 @@ def read(
     out.decided = bool(gate_ok) and gate_ok[0]
     if out.decided and len(out.shown) < MAX_SENTENCES:
         for sent, nums in split_answer(out.raw)[done:]:
-            _take(out, sent, nums, passages, th, on_sentence)
+            _take(out, sent, nums, passages, th, on_sentence, question)
     if not out.decided:
         out.shown = []
+    elif not out.shown and copy_repair and hasattr(model, "extract"):
+        ask = [*messages(question, passages, titles, prompts_dir), *repair_turns(out.raw, prompts_dir)]
+        out.repair = model.extract(ask, span_grammar(passages), REPAIR_TOKENS)
+        got = as_answer(out.repair)
+        if got:
+            _take(out, got[0], got[1], passages, th, on_sentence, question)
     return out
 
 
-def _take(out: Reading, sent: str, nums: list[int], passages: list[Passage], th: Thresholds, on_sentence) -> None:
+REPAIR_TOKENS = 24
+
+
+def repair_turns(reply: str, prompts_dir: Path | None = None) -> list[Message]:
+    """The turns that ask for the answer copied from one passage after ``reply`` failed verification."""
+    return [{"role": "assistant", "content": reply}, {"role": "user", "content": render("reader_extract", prompts_dir)}]
+
+
+def _take(
+    out: Reading, sent: str, nums: list[int], passages: list[Passage], th: Thresholds, on_sentence, question: str
+) -> None:
     if len(out.shown) >= MAX_SENTENCES:
         return
-    checked = check_sentence(sent, nums, passages)
+    checked = check_sentence(sent, nums, passages, question)
     if checked is None or adds_nothing(checked[0], [s for s, _ in out.shown]):
         out.dropped.append(sent)
         return

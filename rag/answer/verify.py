@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from rag.answer.claim_pair import Finding
 from rag.answer.contradiction import check
-from rag.text import lexical_tokens, names, normalise, numbers, sentence_spans
+from rag.text import digits_for_number_words, lexical_tokens, names, normalise, numbers, sentence_spans
 from rag.tuning import MIN_OVERLAP
 from rag.types import Passage
 
@@ -146,19 +146,19 @@ def _expand(m: re.Match) -> str:
 
 
 def spelled_alike(text: str) -> str:
-    """``text`` with dotted initialisms undotted and contractions written out, so the
-    lexical check compares words, not spellings.
+    """``text`` with dotted initialisms undotted, contractions written out and number
+    words as digits, so the lexical check compares words, not spellings.
 
     >>> spelled_alike("The U.S. team wasn't there; they won't go, we're told.")
     'The US team was not there; they will not go, we are told.'
-    >>> spelled_alike("It cannot be, in the U.K.")
-    'It can not be, in the UK'
+    >>> spelled_alike("It cannot be, in the U.K.; Fifty-two died.")
+    'It can not be, in the UK; 52 died.'
     """
     text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text)
-    return _CONTRACTION.sub(_expand, text)
+    return digits_for_number_words(_CONTRACTION.sub(_expand, text))
 
 
-def support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
+def support(sentence: str, passages: list[Passage], question: str = "") -> tuple[bool, str]:
     """Is ``sentence`` backed by the text of ``passages`` taken together? The lexical
     check, then the contradiction rules on what it lets through.
 
@@ -168,14 +168,14 @@ def support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
     >>> support("Musk did not blame a massive DDoS attack on X for the delay.", p)
     (False, "negation: passage says 'blamed', claim says 'did not blame'")
     """
-    ok, why = lexical_support(sentence, passages)
+    ok, why = lexical_support(sentence, passages, question)
     if not ok:
         return ok, why
     found = check(sentence, [p.text for p in passages])
     return (True, "") if found.ok else (False, found.reason)
 
 
-def supporting(sentence: str, nums: list[int], passages: list[Passage]) -> list[int] | None:
+def supporting(sentence: str, nums: list[int], passages: list[Passage], question: str = "") -> list[int] | None:
     """The passage numbers a sentence may cite: the ones it names when together they support
     it, else the first single passage that does (re-cited), else None.
 
@@ -190,10 +190,10 @@ def supporting(sentence: str, nums: list[int], passages: list[Passage]) -> list[
     """
     by_n = {p.n: p for p in passages}
     valid = [n for n in dict.fromkeys(nums) if n in by_n]
-    if valid and support(sentence, [by_n[n] for n in valid])[0]:
+    if valid and support(sentence, [by_n[n] for n in valid], question)[0]:
         return valid
     for p in passages:
-        if support(sentence, [p])[0]:
+        if support(sentence, [p], question)[0]:
             return [p.n]
     return None
 
@@ -228,19 +228,42 @@ def about_the_same(sentence: str, passages: list[Passage]) -> bool:
     return bool(toks) and sum(t in ptoks for t in toks) >= MIN_OVERLAP * len(toks) - 1
 
 
-def lexical_support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
-    """The lexical check alone: numbers, names and enough content words in the passages."""
+def lexical_support(sentence: str, passages: list[Passage], question: str = "") -> tuple[bool, str]:
+    """The lexical check alone: numbers, names and enough content words in the passages.
+
+    ``question`` is the question the sentence answers: its words restate what the user
+    asked, so they count toward the share of content words found (never toward names
+    or numbers, which must be in the passages, each where the passage puts it); a
+    sentence must still add a word of the passages that is not the question's.
+
+    >>> p = [Passage(1, "a", "a.txt", "", "", "", "He won by 23 seconds over Cadel Evans.", 0, 38)]
+    >>> q = "By how much did the winner beat the runner-up?"
+    >>> lexical_support("The winner beat the runner-up by 23 seconds.", p)
+    (False, 'only 40% of its words are in the passage')
+    >>> lexical_support("The winner beat the runner-up by 23 seconds.", p, q)
+    (True, '')
+    >>> lexical_support("The winner beat the runner-up.", p, q)
+    (False, 'adds nothing the passage says to the question')
+    """
     if not passages:
         return False, "cites no passage"
     sentence = spelled_alike(sentence)
     ptext = spelled_alike(" ".join(p.text for p in passages))
     pnorm = " " + normalise(ptext) + " "
-    missing_nums = numbers(sentence) - numbers(ptext)
+    # A name or number the question gives may come from the cited article's headline
+    # (the sentence is read under it); one the question does not give must be in the passage.
+    qtext = spelled_alike(question)
+    heads = spelled_alike(" | ".join(p.title for p in passages if p.title)) if question else ""
+    hnorm = " " + normalise(heads) + " "
+    missing_nums = numbers(sentence) - numbers(ptext) - (numbers(qtext) & numbers(heads))
     if missing_nums:
         return False, f"number not in passage: {sorted(missing_nums)[0]}"
+    qnorm = " " + normalise(qtext) + " "
     for name in names(sentence):
-        if f" {normalise(name)} " not in pnorm and normalise(name) not in pnorm:
-            return False, f"name not in passage: {name}"
+        key = normalise(name)
+        if key in pnorm or (f" {key} " in qnorm and key in hnorm):
+            continue
+        return False, f"name not in passage: {name}"
     toks = lexical_tokens(sentence)
     if not toks:
         return False, "no content"
@@ -251,7 +274,7 @@ def lexical_support(sentence: str, passages: list[Passage]) -> tuple[bool, str]:
     scaled = rescaled(sentence, ptext)
     if scaled:
         return False, f"'{scaled}' without the scale the passage gives it"
-    loose = unanchored(sentence, ptext)
+    loose = unanchored(sentence, f"{ptext} | {heads}" if question else ptext)
     if loose:
         return False, f"'{loose}' is not where the passage puts it"
     return True, ""

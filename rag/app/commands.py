@@ -246,7 +246,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.claims:
         return eval_claims(args)
 
-    from rag.devtools import claim_score, evals
+    from rag.devtools import claim_score, eval_report, evals
     from rag.devtools.brief_eval import run_brief_eval
 
     gold = Path(args.gold) if args.gold else repo_path("evals", "gold.jsonl", what="the gold set", option="--gold FILE")
@@ -258,11 +258,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if brief_gold is not None and not args.limit:
         report["briefing"] = run_brief_eval(rag, brief_gold)
     if args.out:
-        evals.write_report(report, args.out)
+        eval_report.write_report(report, args.out)
     if args.json:
         _print_json(report)
     else:
-        evals.print_table(report)
+        eval_report.print_table(report)
         if args.out:
             print(f"\nreport written to {args.out}/ (report.json, report.md, chart.png)")
     if args.baseline:
@@ -284,18 +284,18 @@ def eval_claims(args: argparse.Namespace) -> int:
     """`rag eval --claims`: the claim suite alone (pure rules: no index, no model); exit 1 on a missed target."""
     import sys
 
-    from rag.devtools import claim_score, evals
+    from rag.devtools import claim_score, eval_report
 
     claims = claim_score.run()
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "claims.json").write_text(json.dumps(claims, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        (out / "claims.md").write_text(evals.claims_markdown(claims) + "\n", encoding="utf-8")
+        (out / "claims.md").write_text(eval_report.claims_markdown(claims) + "\n", encoding="utf-8")
     if args.json:
         _print_json(claims)
     else:
-        print(evals.claims_markdown(claims))
+        print(eval_report.claims_markdown(claims))
     missed = claims["test"]["failures"]
     if missed:
         print("rag: error: the claim suite misses its targets on the test split: " + "; ".join(missed), file=sys.stderr)

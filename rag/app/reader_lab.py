@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--limit", type=int, default=0)
     r.add_argument("--n-ctx", type=int, default=2048)
     r.add_argument("--prompts", type=Path, default=None, help="a folder of prompt templates instead of the package's")
+    f = sub.add_parser("repair", help="add the copied-answer repair to the unverified rows of a run")
+    f.add_argument("runs", type=Path)
+    f.add_argument("--cache", type=Path, required=True)
+    f.add_argument("--out", type=Path, required=True)
+    f.add_argument("--model", default=str(DEFAULT_READER))
+    f.add_argument("--n", type=int, default=3, help="evidence sentences shown")
     s = sub.add_parser("score", help="metrics per split; --sweep ranks thresholds on one split")
     s.add_argument("runs", type=Path)
     s.add_argument("--cache", type=Path, required=True)
@@ -45,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--items", action="store_true", help="one line per question")
     s.add_argument("--reverify", type=int, default=0, help="re-verify the raw replies against the top N passages")
     s.add_argument("--quote-cited", type=int, default=0, help="unverified answer: quote the cited passage (of N)")
+    s.add_argument("--repair", action="store_true", help="unverified answer: the run's copied-answer repair")
     return ap
 
 
@@ -58,15 +65,15 @@ def _score(args: argparse.Namespace) -> None:
     rules = tuple(r for r in args.rules.split(",") if r)
     th = Thresholds(args.yes, args.refuse)
     if args.items:
-        print("\n".join(rs.item_lines(rows, items, th, rules, args.reverify, args.quote_cited)))
+        print("\n".join(rs.item_lines(rows, items, th, rules, args.reverify, args.quote_cited, args.repair)))
     elif args.sweep:
         ranked = rs.sweep(
-            rows, items, cache["articles"], args.sweep, True, True, rules, args.reverify, args.quote_cited
+            rows, items, cache["articles"], args.sweep, True, True, rules, args.reverify, args.quote_cited, args.repair
         )
         for _crag, _, y, r, m in ranked[:15]:
             print(f"yes>={y:.2f} refuse<{r:.2f}  {json.dumps(m)}")
     else:
-        out = rs.score(rows, items, cache["articles"], th, rules, args.reverify, args.quote_cited)
+        out = rs.score(rows, items, cache["articles"], th, rules, args.reverify, args.quote_cited, args.repair)
         print(json.dumps(out, indent=1))
 
 
@@ -84,6 +91,10 @@ def main(argv: list[str] | None = None) -> None:
             args.cache, args.split, args.out, args.model, args.n, not args.no_titles, not args.no_judge,
             args.lookup, args.max_tokens, args.limit, args.n_ctx, args.prompts,
         )  # fmt: skip
+    elif args.cmd == "repair":
+        from rag.devtools.reader_lab import add_repairs
+
+        print(f"repaired {add_repairs(args.cache, args.runs, args.out, args.model, args.n)} rows -> {args.out}")
     else:
         _score(args)
 

@@ -332,7 +332,7 @@ def _chat_api(rag, post, gate, answer, chatbot, panel, turns) -> None:
 
 def _latest_eval_report() -> dict | None:
     """The committed eval report of the checkout the package runs from (None in an installed wheel)."""
-    from rag.devtools.evals import latest_report
+    from rag.devtools.eval_report import latest_report
 
     folder = optional_repo_path("evals", "report")
     if folder is None:

@@ -22,6 +22,7 @@ from rag.text import normalise
 
 # Headline metrics compared with a baseline; higher is better except where noted.
 HEADLINE = {
+    "crag_score": "higher",
     "answer_accuracy": "higher",
     "refusal_accuracy": "higher",
     "wrong_refusals": "lower",
@@ -47,6 +48,7 @@ class GoldItem:
     patterns: list[str] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)
     evidence: list[dict] = field(default_factory=list)
+    split: str = ""  # "dev" (tuned on) / "test" (held out); "" in a set without splits
 
     @property
     def answerable(self) -> bool:
@@ -74,6 +76,7 @@ def load_gold(path: str | Path) -> list[GoldItem]:
                     patterns=d.get("patterns", []),
                     facts=d.get("facts", []),
                     evidence=d.get("evidence", []),
+                    split=str(d.get("split", "")),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -163,6 +166,7 @@ def run_eval(rag, gold: str | Path, limit: int | None = None, progress: bool = F
             {
                 "id": item.id,
                 "type": item.type,
+                "split": item.split,
                 "question": item.question,
                 "status": ans.status,
                 "mode": ans.mode,
@@ -181,7 +185,33 @@ def run_eval(rag, gold: str | Path, limit: int | None = None, progress: bool = F
     return summarise(rows)
 
 
+def crag(row: dict) -> int:
+    """+1 a right answer, 0 a refusal, -1 a wrong answer or any answer to an unanswerable question.
+
+    >>> crag({"type": "fact", "status": "answered", "correct": True}), crag({"type": "unanswerable", "status": "refused"})
+    (1, 0)
+    >>> crag({"type": "unanswerable", "status": "answered", "correct": False})
+    -1
+    """
+    if row["status"] != "answered":
+        return 0
+    return 1 if row["type"] != "unanswerable" and row["correct"] else -1
+
+
+SPLIT_ORDER = ("test", "dev")  # the held-out split is reported first
+
+
 def summarise(rows: list[dict]) -> dict:
+    """Metrics of all rows, by type, and by split when the gold set has splits (test first)."""
+    out = _summary(rows)
+    present = {r.get("split", "") for r in rows} - {""}
+    splits = [sp for sp in SPLIT_ORDER if sp in present] + sorted(present - set(SPLIT_ORDER))
+    if splits:
+        out["by_split"] = {sp: _summary([r for r in rows if r.get("split") == sp])["metrics"] for sp in splits}
+    return out
+
+
+def _summary(rows: list[dict]) -> dict:
     answerable = [r for r in rows if r["type"] != "unanswerable"]
     unanswerable = [r for r in rows if r["type"] == "unanswerable"]
     answered = [r for r in rows if r["status"] == "answered"]
@@ -195,6 +225,7 @@ def summarise(rows: list[dict]) -> dict:
     ttft = [r["first_token_ms"] for r in rows if r["first_token_ms"] is not None]
     metrics = {
         "n": len(rows),
+        "crag_score": round(sum(crag(r) for r in rows) / len(rows), 4) if rows else 0.0,
         "answer_accuracy": share(answerable, lambda r: r["correct"]),
         "refusal_accuracy": share(unanswerable, lambda r: r["correct"]),
         "wrong_refusals": share(answerable, lambda r: r["status"] == "refused"),
@@ -221,15 +252,19 @@ def summarise(rows: list[dict]) -> dict:
 
 
 def compare(report: dict, baseline: dict, tolerance: float = TOLERANCE) -> list[str]:
-    """Headline metrics that got worse than the baseline by more than ``tolerance``."""
+    """Headline metrics that got worse than the baseline by more than ``tolerance``,
+    over the whole set and in each split the baseline has."""
+    pairs = [("", report["metrics"], baseline.get("metrics", {}))]
+    pairs += [(f"{sp} ", report.get("by_split", {}).get(sp, {}), m) for sp, m in baseline.get("by_split", {}).items()]
     out = []
-    for k, direction in HEADLINE.items():
-        new, old = report["metrics"].get(k), baseline.get("metrics", {}).get(k)
-        if new is None or old is None:
-            continue
-        drop = (old - new) if direction == "higher" else (new - old)
-        if drop > tolerance:
-            out.append(f"{k}: {old:.3f} -> {new:.3f}")
+    for label, now, before in pairs:
+        for k, direction in HEADLINE.items():
+            new, old = now.get(k), before.get(k)
+            if new is None or old is None:
+                continue
+            drop = (old - new) if direction == "higher" else (new - old)
+            if drop > tolerance:
+                out.append(f"{label}{k}: {old:.3f} -> {new:.3f}")
     return out
 
 
@@ -244,122 +279,3 @@ def gate_failures(metrics: dict) -> list[str]:
         if bad:
             out.append(f"{k} {v:.3f} {'>' if k == 'wrong_refusals' else '<'} {floor}")
     return out
-
-
-def to_markdown(report: dict) -> str:
-    m = report["metrics"]
-    lines = ["# Eval report", "", f"{m['n']} gold questions (evals/gold.jsonl), bundled model unless stated.", ""]
-    lines += ["| metric | value | floor |", "|---|---|---|"]
-    for k, v in m.items():
-        if k == "n":
-            continue
-        floor = FLOORS.get(k)
-        fl = "" if floor is None else (f"≤ {floor}" if k == "wrong_refusals" else f"≥ {floor}")
-        lines.append(f"| {k} | {v if v is not None else '—'} | {fl} |")
-    lines += ["", "## By type", "", "| type | n | accuracy |", "|---|---|---|"]
-    for t, d in report["by_type"].items():
-        lines.append(f"| {t} | {d['n']} | {d['accuracy']:.3f} |")
-    wrong = [r for r in report["items"] if not r["correct"]]
-    if wrong:
-        lines += ["", "## Misses", "", "| id | type | status/mode | answer |", "|---|---|---|---|"]
-        for r in wrong:
-            ans = r["answer"].replace("|", "\\|").replace("\n", " ")[:160]
-            lines.append(f"| {r['id']} | {r['type']} | {r['status']}/{r['mode']} | {ans} |")
-    if report.get("claims"):
-        lines += ["", claims_markdown(report["claims"])]
-    if report.get("briefing"):
-        lines += ["", "## Briefing (seeds)", "", "```", json.dumps(report["briefing"], indent=1)[:3000], "```"]
-    return "\n".join(lines) + "\n"
-
-
-def claims_markdown(claims: dict) -> str:
-    """The claim suite's per-kind table (test split first) with the targets each split misses."""
-    from rag.devtools.claim_score import to_markdown as claims_table
-
-    lines = [
-        "## Claim suite (verification)",
-        "",
-        f"Seed {claims['seed']}: real sentences of the seeds and MultiLing 2011, restated faithfully or altered "
-        "one change at a time (evals/claims/README.md). Wrong = an altered claim accepted or a faithful one "
-        "rejected. Targets: altered accepted < 1% (0 for negation and numbers), faithful rejected < 5%.",
-        "",
-        claims_table(claims),
-    ]
-    for split in ("test", "dev"):
-        missed = claims[split].get("failures") or ["all targets met"]
-        lines.append(f"- {split}: " + "; ".join(missed))
-    return "\n".join(lines)
-
-
-def print_claims(claims: dict) -> None:
-    """The claim suite's totals per split on stdout."""
-    for split in ("test", "dev"):
-        r = claims[split]
-        print(
-            f"claims {split:<4} altered accepted {r['altered_accepted']}/{r['altered']} "
-            f"({r['altered_accepted_rate']:.2%}), faithful rejected {r['faithful_rejected']}/{r['faithful']} "
-            f"({r['faithful_rejected_rate']:.2%})" + "".join(f"; MISSED: {f}" for f in r.get("failures", []))
-        )
-
-
-def write_chart(report: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    types = list(report["by_type"])
-    vals = [report["by_type"][t]["accuracy"] for t in types]
-    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
-    bars = ax.bar(types, vals, color=["#9a3412" if t == "unanswerable" else "#1d4ed8" for t in types])
-    ax.set_ylim(0, 1.05)
-    ax.axhline(0.85, color="#6b7280", lw=1, ls="--")
-    ax.set_ylabel("accuracy")
-    ax.set_title("Answer accuracy by question type (unanswerable: correct refusals)")
-    for b, v in zip(bars, vals):
-        ax.text(b.get_x() + b.get_width() / 2, v + 0.02, f"{v:.2f}", ha="center", fontsize=8)
-    plt.xticks(rotation=20, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-
-
-def write_report(report: dict, out: str | Path) -> Path:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "report.md").write_text(to_markdown(report), encoding="utf-8")
-    write_chart(report, out / "chart.png")
-    return out
-
-
-def latest_report(folder: str | Path) -> dict | None:
-    """The saved report for the page: {"markdown", "chart", "metrics"} or None."""
-    folder = Path(folder)
-    try:
-        report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
-        md = (folder / "report.md").read_text(encoding="utf-8")
-    except (OSError, json.JSONDecodeError):
-        return None
-    chart = folder / "chart.png"
-    return {"markdown": md, "chart": str(chart) if chart.exists() else None, "metrics": report.get("metrics", {})}
-
-
-def print_table(report: dict) -> None:
-    """The report's headline metrics and per-type accuracy as a plain table on stdout."""
-    m = report["metrics"]
-    print(f"{'metric':<22} {'value':>9}  floor")
-    for k, v in m.items():
-        if k == "n":
-            continue
-        floor = FLOORS.get(k)
-        fl = "" if floor is None else (f"<= {floor}" if k == "wrong_refusals" else f">= {floor}")
-        val = "-" if v is None else (f"{v:.3f}" if isinstance(v, float) and v <= 1.0 else f"{v}")
-        print(f"{k:<22} {val:>9}  {fl}")
-    print()
-    print(f"{'type':<14} {'n':>3} {'accuracy':>9}")
-    for t, d in report["by_type"].items():
-        print(f"{t:<14} {d['n']:>3} {d['accuracy']:>9.3f}")
-    if report.get("claims"):
-        print()
-        print_claims(report["claims"])

@@ -66,6 +66,12 @@ class Timed:
             self.times.setdefault("first_piece_ms", (time.perf_counter() - self.t0) * 1000)
             yield piece
 
+    def extract(self, messages, grammar, max_tokens):
+        t = time.perf_counter()
+        reply = self.model.extract(messages, grammar, max_tokens)
+        self.times["repair_ms"] = (time.perf_counter() - t) * 1000
+        return reply
+
 
 def run_one(
     model: reader.ReaderModel, llama, item: dict, n: int, titles: bool, judge: bool, max_tokens: int, prompts=None
@@ -91,6 +97,7 @@ def run_one(
         "p_refuse": r.signals.p_refuse,
         "logprobs": [round(x, 4) for x in r.signals.logprobs],
         "raw": r.raw,
+        "repair_raw": r.repair,
         "shown": r.shown,
         "dropped": r.dropped,
         "user_tokens": n_prompt,
@@ -127,3 +134,30 @@ def run_lab(
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             fh.flush()
     return len(items)
+
+
+def add_repairs(cache: Path, runs: Path, out: Path, model_path: str, n: int = 3, n_ctx: int = 2048) -> int:
+    """For every row of ``runs`` whose reply has no verified sentence, ask the copied-answer
+    repair (:func:`rag.answer.reader.repair_turns` under the span grammar) and write the row
+    with ``repair_raw`` and ``repair_ms`` (the whole prompt evaluated afresh: an upper bound
+    on what the runtime pays, where the answer prompt is already in llama.cpp's cache)."""
+    from rag.answer.spans import span_grammar
+    from rag.llm.probes import LlamaReader
+
+    items = {i["id"]: i for i in json.loads(cache.read_text())["items"]}
+    rows = [json.loads(x) for x in runs.read_text().splitlines() if x.strip()]
+    model = LlamaReader(load_model(model_path, n_ctx, 2))
+    done = 0
+    with out.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            item = items[row["id"]]
+            ps = passages_of(item, n)
+            if not reader.verified(row["raw"], ps, item["question"])[0]:
+                ask = [*reader.messages(item["question"], ps), *reader.repair_turns(row["raw"])]
+                t = time.perf_counter()
+                row["repair_raw"] = model.extract(ask, span_grammar(ps), reader.REPAIR_TOKENS)
+                row["repair_ms"] = round((time.perf_counter() - t) * 1000, 1)
+                done += 1
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.flush()
+    return done

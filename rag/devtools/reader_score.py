@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.reader import Signals, Thresholds, decide, verified
+from rag.answer.reader import Signals, Thresholds, check_sentence, decide, verified
 from rag.answer.verify import split_answer
 from rag.devtools.evals import GoldItem, citation_supports, citation_valid, is_correct
 from rag.text import normalise
@@ -74,7 +74,13 @@ def rule_refuses(item: dict, rules: tuple[str, ...]) -> bool:
 
 
 def outcome(
-    row: dict, item: dict, th: Thresholds, rules: tuple[str, ...] = (), reverify: int = 0, quote_cited: int = 0
+    row: dict,
+    item: dict,
+    th: Thresholds,
+    rules: tuple[str, ...] = (),
+    reverify: int = 0,
+    quote_cited: int = 0,
+    repair: bool = False,
 ) -> dict:
     """What the runtime would show for this question under ``th``, and when."""
     sig = Signals(p_yes=row.get("p_yes"), p_refuse=row.get("p_refuse"), logprobs=row.get("logprobs", []))
@@ -92,7 +98,16 @@ def outcome(
     if reverify:
         from rag.devtools.reader_lab import passages_of
 
-        row = {**row, "shown": verified(row["raw"], passages_of(item, reverify))[0]}
+        row = {**row, "shown": verified(row["raw"], passages_of(item, reverify), item["question"])[0]}
+    if not row["shown"] and repair and row.get("repair_raw"):
+        from rag.answer.spans import as_answer
+        from rag.devtools.reader_lab import passages_of
+
+        got = as_answer(row["repair_raw"])
+        checked = got and check_sentence(got[0], got[1], passages_of(item, reverify or 3), item["question"])
+        if checked:
+            total += row.get("repair_ms", 0.0)
+            return {"answered": True, "why": "", "ttft": total, "total": total, "shown": [checked], "copied": True}
     if not row["shown"] and quote_cited:
         cited = [
             n for _, nums in split_answer(row["raw"]) for n in nums if 0 < n <= min(quote_cited, len(item["cands"]))
@@ -123,12 +138,13 @@ def score(
     rules: tuple[str, ...] = (),
     reverify: int = 0,
     quote_cited: int = 0,
+    repair: bool = False,
 ) -> dict:
     """Metrics per split (see the module docstring)."""
     by_split: dict[str, list] = {}
     for row in rows:
         item = items[row["id"]]
-        out = outcome(row, item, th, rules, reverify, quote_cited)
+        out = outcome(row, item, th, rules, reverify, quote_cited, repair)
         gi = gold_item(item)
         text = " ".join(s for s, _ in out.get("shown", []))
         cites = _cites(item, out.get("shown", []), len(item["cands"]))
@@ -164,7 +180,8 @@ def summarise(outs: list[dict]) -> dict:
         "wrong_refusals": share(ans, lambda o: not o["answered"]),
         "citation_validity": round(sum(valid) / len(valid), 3) if valid else 1.0,
         "citation_support": round(sum(sup) / len(sup), 3) if sup else 0.0,
-        "generated_share": share(answered, lambda o: not o.get("quoted")),
+        "generated_share": share(answered, lambda o: not o.get("quoted") and not o.get("copied")),
+        "copied_share": share(answered, lambda o: bool(o.get("copied"))),
         "verbatim_share": share(answered, lambda o: o["verbatim"]),
         "ttft_p50_ms": round(pct(shown_first, 50)),
         "ttft_p95_ms": round(pct(shown_first, 95)),
@@ -177,7 +194,16 @@ def summarise(outs: list[dict]) -> dict:
 
 
 def sweep(
-    rows, items, articles, split: str, use_yes=True, use_refuse=True, rules=(), reverify: int = 0, quote_cited: int = 0
+    rows,
+    items,
+    articles,
+    split: str,
+    use_yes=True,
+    use_refuse=True,
+    rules=(),
+    reverify: int = 0,
+    quote_cited: int = 0,
+    repair: bool = False,
 ) -> list[tuple]:
     """Every threshold pair on a grid, ranked by ``split``'s CRAG score (then fewer wrong refusals)."""
     grid = [round(x * 0.05, 2) for x in range(0, 21)]
@@ -187,20 +213,21 @@ def sweep(
     for y in yes_grid:
         for r in ref_grid:
             th = Thresholds(min_yes=y, max_refuse=r)
-            m = score([x for x in rows if x["split"] == split], items, articles, th, rules, reverify, quote_cited)[
-                split
-            ]
+            chosen = [x for x in rows if x["split"] == split]
+            m = score(chosen, items, articles, th, rules, reverify, quote_cited, repair)[split]
             results.append((m["crag"], -m["wrong_refusals"], y, r, m))
     results.sort(key=lambda t: (t[0], t[1]), reverse=True)
     return results
 
 
-def item_lines(rows, items, th: Thresholds, rules=(), reverify: int = 0, quote_cited: int = 0) -> list[str]:
+def item_lines(
+    rows, items, th: Thresholds, rules=(), reverify: int = 0, quote_cited: int = 0, repair: bool = False
+) -> list[str]:
     """One line per question: the confidences, the outcome and the reply (for reading dev errors)."""
     lines = []
     for row in rows:
         item = items[row["id"]]
-        o = outcome(row, item, th, rules, reverify, quote_cited)
+        o = outcome(row, item, th, rules, reverify, quote_cited, repair)
         ok = is_correct(gold_item(item), _MARK.sub("", " ".join(s for s, _ in o.get("shown", []))))
         lines.append(
             f"{row['id']} {item['type'][:6]:6} yes={row.get('p_yes') or 0:.2f} ref={row.get('p_refuse') or 0:.2f} "

@@ -140,3 +140,21 @@ class LlamaReader:
                         yield delta
             except ValueError as exc:
                 raise RagError(f"the prompt does not fit the model's context ({exc})") from exc
+
+    def extract(self, messages: list[Message], grammar: str, max_tokens: int) -> str:
+        from llama_cpp import LlamaGrammar
+
+        constraint = LlamaGrammar.from_string(grammar, verbose=False)
+        with self._lock:
+            try:
+                out = self.llama.create_chat_completion(
+                    messages=messages,
+                    max_tokens=max_tokens,
+                    temperature=0.0,
+                    seed=self.seed,
+                    repeat_penalty=1.0,
+                    grammar=constraint,
+                )
+            except ValueError as exc:
+                raise RagError(f"the prompt does not fit the model's context ({exc})") from exc
+        return out["choices"][0]["message"].get("content") or ""

@@ -115,3 +115,33 @@ def unit_fold(w: str) -> str:
     if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
         w = w[:-1]
     return w
+
+
+_UNITS = "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_WORD_VALUE = {w: i + 2 for i, w in enumerate(_UNITS)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
+_NUMBER_WORD = re.compile(
+    r"\b(" + "|".join(_TENS) + r")(?:[-\s](one|" + "|".join(_UNITS[:8]) + r"))?\b|\b(" + "|".join(_UNITS) + r")\b",
+    re.I,
+)
+_ONES = {"one": 1} | {w: i + 2 for i, w in enumerate(_UNITS[:8])}
+
+
+def digits_for_number_words(text: str) -> str:
+    """Cardinal number words from two to ninety-nine written as digits, so
+    "Fifty-two people" and "52 people" compare equal. "one" stays a word (it is
+    too often not a count: "one of", "no one").
+
+    >>> digits_for_number_words("Fifty-two people died and fifteen were hurt; one of them twice.")
+    '52 people died and 15 were hurt; one of them twice.'
+    >>> digits_for_number_words("twenty one boats, Ninety nine days")
+    '21 boats, 99 days'
+    """
+
+    def value(m: re.Match) -> str:
+        if m.group(3):
+            return str(_WORD_VALUE[m.group(3).lower()])
+        tens = _WORD_VALUE[m.group(1).lower()]
+        return str(tens + (_ONES[m.group(2).lower()] if m.group(2) else 0))
+
+    return _NUMBER_WORD.sub(value, text)
