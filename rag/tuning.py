@@ -39,6 +39,14 @@ EXTRACTIVE_SENTENCES = 2
 MAX_ANSWER_SENTENCES = 2
 LEAD_FROM = 1  # the answer's first sentence must rest on one of the best LEAD_FROM evidence sentences
 
+# -- The reader (rag.answer.reader, rag.answer.reading): models whose registry entry reads -------------
+# Calibrated on the MultiLing dev split (events 0-4) only, by sweeping both thresholds over
+# recorded confidences (evals/reader/README.md, configuration B): answer when the judge's
+# P(yes) >= READER_MIN_YES and the first-token P(refusal) < READER_MAX_REFUSE.
+READER_MIN_YES = 0.65
+READER_MAX_REFUSE = 0.20
+READER_MAX_TOKENS = 48
+
 # -- Verification (rag.answer.verify) --------------------------------------------------------------------
 MIN_OVERLAP = 0.8  # share of a sentence's content words found in its passages
 

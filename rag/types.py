@@ -105,7 +105,7 @@ class Citation:
 class Answer:
     question: str
     status: str  # "answered" | "refused"
-    mode: str  # "generated" | "extractive" | "refused"
+    mode: str  # "generated" | "copied" (a reader's phrase copied from a passage) | "extractive" | "refused"
     answer: str
     citations: list[Citation] = field(default_factory=list)
     related: list[Citation] = field(default_factory=list)

@@ -31,7 +31,7 @@ CORPORA = ROOT / "evals" / "corpora"
 MULTILING = CORPORA / "multiling2011"
 EXTRACTION_BENCHMARK = CORPORA / "article-extraction-benchmark"
 # Fixtures that load the embedder, open Chroma or run the GGUF.
-HEAVY_FIXTURES = {"embedder", "bundled_llm", "seeded_dir", "seeded_rag", "fresh_rag"}
+HEAVY_FIXTURES = {"embedder", "bundled_llm", "reader_llm", "seeded_dir", "seeded_rag", "reader_rag", "fresh_rag"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -74,6 +74,14 @@ def bundled_llm():
 
 
 @pytest.fixture(scope="session")
+def reader_llm():
+    """The 1.5B reader, installed and verified by ``make setup`` (never downloaded here)."""
+    from rag.llm.backends import LlamaCppLLM
+
+    return LlamaCppLLM("qwen2.5-coder-1.5b", models_dir=Settings().models_dir)
+
+
+@pytest.fixture(scope="session")
 def seeded_dir(tmp_path_factory, embedder) -> Path:
     """A data folder holding the five seeds (ingested once)."""
     d = tmp_path_factory.mktemp("seeded")
@@ -85,6 +93,12 @@ def seeded_dir(tmp_path_factory, embedder) -> Path:
 def seeded_rag(seeded_dir, bundled_llm) -> Rag:
     """The seeds with the real bundled model. Read-only: do not ingest into it."""
     return Rag(Settings(data_dir=seeded_dir), llm=bundled_llm)
+
+
+@pytest.fixture(scope="session")
+def reader_rag(seeded_dir, reader_llm) -> Rag:
+    """The seeds answered by the reader path. Read-only: do not ingest into it."""
+    return Rag(Settings(data_dir=seeded_dir), llm=reader_llm)
 
 
 @pytest.fixture

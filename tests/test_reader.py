@@ -196,30 +196,33 @@ class CopyingReader(FakeReader):
 
 
 def test_an_unverified_answer_is_repaired_by_words_copied_from_one_passage():
-    m = CopyingReader(0.9, 0.1, "Washington promised a hundred million [1].", "[1] $100 million in aid")
-    r = reader.read(m, "How much did the U.S. pledge to Haiti?", P, Thresholds(0.5, 0.5))
-    assert r.shown == [("$100 million in aid", [1])]
-    assert r.repair == "[1] $100 million in aid"
-    assert '"[1] " p1' in m.grammars[0] and '"[2] " p2' in m.grammars[0]
+    m = CopyingReader(0.9, 0.1, "Washington promised a hundred million [1].", "$100 million in aid [1]")
+    r = reader.read(m, "How much did the U.S. pledge to Haiti?", P, Thresholds(0.5, 0.5), copy_repair=True)
+    assert r.shown == [("$100 million in aid", [1])] and r.copied
+    assert r.repair == "$100 million in aid [1]"
+    assert 'p1 " [1]"' in m.grammars[0] and 'p2 " [2]"' in m.grammars[0]
     # the repair turn follows the failed reply in the same conversation (prefix cache)
     assert m.prompts[-1][-2] == {"role": "assistant", "content": "Washington promised a hundred million [1]."}
 
 
 def test_a_copied_phrase_is_verified_like_any_sentence():
     # A copied phrase cited to a passage that does not hold it is not shown.
-    m = CopyingReader(0.9, 0.1, "Washington promised a hundred million [1].", "[2] $100 million")
-    r = reader.read(m, "How much did the U.S. pledge to Haiti?", P, Thresholds(0.5, 0.5))
+    m = CopyingReader(0.9, 0.1, "Washington promised a hundred million [1].", "$100 million [2]")
+    r = reader.read(m, "How much did the U.S. pledge to Haiti?", P, Thresholds(0.5, 0.5), copy_repair=True)
     assert r.shown == [("$100 million", [1])]  # re-cited to the passage that holds it
-    m = CopyingReader(0.9, 0.1, "Washington promised a hundred million [1].", "[2] $900 million")
-    assert reader.read(m, "How much did the U.S. pledge to Haiti?", P, Thresholds(0.5, 0.5)).shown == []
+    m = CopyingReader(0.9, 0.1, "Washington promised a hundred million [1].", "$900 million [2]")
+    assert (
+        reader.read(m, "How much did the U.S. pledge to Haiti?", P, Thresholds(0.5, 0.5), copy_repair=True).shown == []
+    )
 
 
-def test_no_repair_after_a_refusal_or_a_verified_answer_or_when_switched_off():
-    refused = CopyingReader(0.2, 0.1, "x [1].", "[1] $100 million")
-    assert reader.read(refused, "How much?", P, Thresholds(0.5, 0.5)).shown == [] and not refused.grammars
-    good = CopyingReader(0.9, 0.1, "The U.S. pledged $100 million in aid to Haiti [1].", "[1] $100 million")
-    reader.read(good, "How much did the U.S. pledge to Haiti?", P, Thresholds(0.5, 0.5))
+def test_no_repair_after_a_refusal_or_a_verified_answer_or_by_default():
+    refused = CopyingReader(0.2, 0.1, "x [1].", "$100 million [1]")
+    assert reader.read(refused, "How much?", P, Thresholds(0.5, 0.5), copy_repair=True).shown == []
+    assert not refused.grammars
+    good = CopyingReader(0.9, 0.1, "The U.S. pledged $100 million in aid to Haiti [1].", "$100 million [1]")
+    reader.read(good, "How much did the U.S. pledge to Haiti?", P, Thresholds(0.5, 0.5), copy_repair=True)
     assert not good.grammars
-    off = CopyingReader(0.9, 0.1, "Washington promised a hundred million [1].", "[1] $100 million")
-    assert reader.read(off, "How much?", P, Thresholds(0.5, 0.5), copy_repair=False).shown == []
+    off = CopyingReader(0.9, 0.1, "Washington promised a hundred million [1].", "$100 million [1]")
+    assert reader.read(off, "How much?", P, Thresholds(0.5, 0.5)).shown == []  # off unless asked
     assert not off.grammars

@@ -17,6 +17,9 @@ from rag.answer import evidence as ev
 from rag.answer.answerability import answerable
 from rag.answer.prompts import render
 from rag.answer.questions import DATE_Q, NUMBER_Q, WHO_Q, answer_type_bonus
+from rag.answer.reader import Reading
+from rag.answer.reading import stream_reading, timed, why_refused
+from rag.answer.replies import ABOUT_PASSAGES, NOT_IN_ARTICLES, tidy_sentence
 from rag.answer.verify import split_answer, support, supporting, verify
 from rag.errors import RagError
 from rag.index.retrieve import Filters, Retriever
@@ -27,11 +30,6 @@ from rag.tuning import EXTRACTIVE_SENTENCES, LEAD_FROM, MAX_ANSWER_SENTENCES, MA
 from rag.types import Answer, Citation, Passage
 
 REFUSAL_TEXT = "The articles don't say."
-NOT_IN_ARTICLES = re.compile(r"not in (the )?articles|do(es)? not (say|contain|mention)|no information", re.I)
-# A sentence about the passages ("The passage about Trump joked ...") is not an answer,
-# even when its words are the passage's.
-# ("The passage of the bill" is a fact, so "passage of" is left alone.)
-ABOUT_PASSAGES = re.compile(r"\b(the|this|these|that|each|both) passages?\b(?! of\b)", re.I)
 
 
 @dataclass
@@ -132,10 +130,6 @@ def repeats(sentence: str, shown: list[str]) -> bool:
     return set(lexical_tokens(sentence)) <= seen
 
 
-_LEAD_IN = re.compile(r"^(the )?answer( is)?\s*[:\-]\s*|^according to the passages?,?\s*", re.I)
-_SOURCE_TAG = re.compile(r"^\([^()]{0,80}\)\s*")
-
-
 def _renumber(nums: list[int], mapping: dict[int, int]) -> list[int]:
     """Citation numbers in order of first use, so streamed markers match the final list.
 
@@ -143,21 +137,6 @@ def _renumber(nums: list[int], mapping: dict[int, int]) -> list[int]:
     ([1], [2, 1])
     """
     return [mapping.setdefault(n, len(mapping) + 1) for n in nums]
-
-
-def tidy_sentence(sent: str) -> str:
-    """Strip what small models wrap around a copied passage: a lead-in, a source tag, quotes.
-
-    >>> tidy_sentence('The answer is: (The Post) "It began late."')
-    'It began late.'
-    """
-    s = _LEAD_IN.sub("", sent.strip())
-    s = _SOURCE_TAG.sub("", s).strip()
-    if len(s) > 2 and s[0] in '"“' and s.count(s[0]) + s.count("”") >= 2 and s[-1] in '"”.':
-        inner = s[1:].rstrip(".").rstrip('"”')
-        if '"' not in inner and "“" not in inner and "”" not in inner:
-            s = inner if inner.endswith((".", "!", "?")) else inner + "."
-    return s.strip()
 
 
 class Answerer:
@@ -227,9 +206,13 @@ class Answerer:
         standalone = self.standalone(q, history)
         cands, chosen, t_ret = self._evidence(standalone, filters)
         passages = ev.to_passages(chosen)
+        timings = {"retrieve_ms": round((t_ret - t0) * 1000, 1)}
+        reader_model = getattr(self.llm, "reader_model", lambda: None)()
+        if reader_model is not None:  # the model reads and decides (rag.answer.reading)
+            yield from self._read(reader_model, q, standalone, passages, timings, t0)
+            return
         vocab = set(self.retriever.lexical().bm25.vocab_dict)
         ok, why = answerable(q if not history else standalone, cands, chosen, vocab)
-        timings = {"retrieve_ms": round((t_ret - t0) * 1000, 1)}
         if not ok:
             ans = self._refusal(q, passages, timings, t0, why)
             ans.standalone_question = standalone
@@ -287,6 +270,35 @@ class Answerer:
         ans.dropped = dropped
         ans.standalone_question = standalone
         timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        ans.timings = timings
+        yield Event("final", answer=ans)
+
+    def _read(self, model, q: str, standalone: str, passages: list[Passage], timings: dict, t0: float):
+        """The reader path: each verified sentence streamed; nothing verified is the refusal."""
+        shown: list[tuple[str, list[int]]] = []
+        renum: dict[int, int] = {}
+        t_gen = time.perf_counter()
+        reading = None
+        for got in stream_reading(model, standalone, passages, self.settings.prompts_dir):
+            if isinstance(got, Reading):
+                reading = got
+                continue
+            timings.setdefault("first_token_ms", timed(t0))  # the first shown text
+            shown.append(got)
+            yield Event("text", self._render_sentence(got[0], _renumber(got[1], renum)) + " ")
+        assert reading is not None
+        if shown:
+            ans = self._assemble(q, shown, passages, "copied" if reading.copied else "generated")
+            ans.dropped = list(reading.dropped)
+        else:
+            ans = self._refusal(q, passages, timings, t0, why_refused(reading))
+            ans.dropped += reading.dropped
+            timings.setdefault("first_token_ms", timed(t0))
+            yield Event("text", ans.answer)
+        timings["generate_ms"] = timed(t_gen)
+        ans.raw_output = reading.raw + (f"\n{reading.repair}" if reading.repair else "")
+        ans.standalone_question = standalone
+        timings["total_ms"] = timed(t0)
         ans.timings = timings
         yield Event("final", answer=ans)
 

@@ -20,14 +20,15 @@ def _literal(word: str) -> str:
 
 
 def span_grammar(passages: list[Passage]) -> str:
-    """GBNF for "[n] " followed by one or more consecutive words of passage n.
+    """GBNF for one or more consecutive words of passage n, then " [n]".
 
     Each word position i of a passage gets a rule "word_i, then optionally the rule
-    of position i+1", so a reply may start at any word and stop after any word.
+    of position i+1", so a reply may start at any word and stop after any word; the
+    first word is the model's choice of where the answer starts.
 
     >>> p = [Passage(2, "a", "f", "", "", "", 'Fifty-two "died".', 0, 17)]
     >>> print(span_grammar(p))
-    root ::= "[2] " p2
+    root ::= p2 " [2]"
     p2 ::= p2w0 | p2w1
     p2w0 ::= "Fifty-two" (" " p2w1)?
     p2w1 ::= "\\"died\\"."
@@ -37,7 +38,7 @@ def span_grammar(passages: list[Passage]) -> str:
         words = p.text.split()
         if not words:
             continue
-        roots.append(f'"[{p.n}] " p{p.n}')
+        roots.append(f'p{p.n} " [{p.n}]"')
         rules.append(f"p{p.n} ::= " + " | ".join(f"p{p.n}w{i}" for i in range(len(words))))
         for i, w in enumerate(words):
             tail = f' (" " p{p.n}w{i + 1})?' if i + 1 < len(words) else ""
@@ -45,24 +46,24 @@ def span_grammar(passages: list[Passage]) -> str:
     return "\n".join(["root ::= " + " | ".join(roots), *rules])
 
 
-_HEAD = re.compile(r"^\s*\[(\d+)\]\s*")
+_TAIL = re.compile(r"\s*\[(\d+)\]\s*$")
 
 
 def as_answer(reply: str) -> tuple[str, list[int]] | None:
-    """A grammar reply ("[n] words") as (phrase, [n]), the phrase's edge punctuation trimmed.
+    """A grammar reply ("words [n]") as (phrase, [n]), the phrase's trailing commas trimmed;
+    None for a reply cut before its citation or with no word.
 
-    >>> as_answer('[3] 15 billion lei, or')
-    ('15 billion lei, or', [3])
-    >>> as_answer('[1] “stingy” by')
-    ('“stingy” by', [1])
-    >>> as_answer('[2] ,') is None, as_answer('no marker') is None
+    >>> as_answer('15 billion lei, [3]')
+    ('15 billion lei', [3])
+    >>> as_answer('“stingy” [1]')
+    ('“stingy”', [1])
+    >>> as_answer(', [2]') is None, as_answer('15 billion lei, or the') is None
     (True, True)
     """
-    m = _HEAD.match(reply)
+    m = _TAIL.search(reply)
     if not m:
         return None
-    phrase = reply[m.end() :].strip()
-    phrase = re.sub(r"[\s,;:]+$", "", phrase)
+    phrase = re.sub(r"[\s,;:]+$", "", reply[: m.start()].strip())
     if not re.search(r"\w", phrase):
         return None
     return phrase, [int(m.group(1))]

@@ -231,19 +231,20 @@ def about_the_same(sentence: str, passages: list[Passage]) -> bool:
 def lexical_support(sentence: str, passages: list[Passage], question: str = "") -> tuple[bool, str]:
     """The lexical check alone: numbers, names and enough content words in the passages.
 
-    ``question`` is the question the sentence answers: its words restate what the user
-    asked, so they count toward the share of content words found (never toward names
-    or numbers, which must be in the passages, each where the passage puts it); a
-    sentence must still add a word of the passages that is not the question's.
+    ``question`` is the question the sentence answers. A name or number the question
+    gives may stand in the headline of the cited passage's article instead of in the
+    passage (the sentence is read under that headline); one the question does not
+    give, and every content word, must be in the passages themselves.
 
-    >>> p = [Passage(1, "a", "a.txt", "", "", "", "He won by 23 seconds over Cadel Evans.", 0, 38)]
-    >>> q = "By how much did the winner beat the runner-up?"
-    >>> lexical_support("The winner beat the runner-up by 23 seconds.", p)
-    (False, 'only 40% of its words are in the passage')
-    >>> lexical_support("The winner beat the runner-up by 23 seconds.", p, q)
+    >>> text = "In the long stage on Sunday he won by 23 seconds over Cadel Evans of Australia."
+    >>> p = [Passage(1, "a", "a.txt", "2007 Tour: Vinokourov wins", "", "", text, 0, len(text))]
+    >>> claim = "In the long 2007 Tour stage on Sunday he won by 23 seconds over Cadel Evans of Australia."
+    >>> lexical_support(claim, p)
+    (False, 'number not in passage: 2007')
+    >>> lexical_support(claim, p, "By how much did he win the 2007 Tour stage?")
     (True, '')
-    >>> lexical_support("The winner beat the runner-up.", p, q)
-    (False, 'adds nothing the passage says to the question')
+    >>> lexical_support(claim.replace("2007", "2008"), p, "By how much did he win the 2008 Tour stage?")
+    (False, 'number not in passage: 2008')
     """
     if not passages:
         return False, "cites no passage"

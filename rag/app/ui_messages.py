@@ -114,6 +114,8 @@ def final_markdown(answer: Answer, turn: int) -> str:
     sources = f"{n} source{'s' if n != 1 else ''}"
     if answer.mode == "extractive":
         note = f"Quoted directly from the articles ({sources}). Click a number to read the passage in context."
+    elif answer.mode == "copied":
+        note = f"In the words of the article ({sources}). Click the number to read the passage in context."
     else:
         note = f"Based on {sources}. Click a number to read the passage it comes from."
     return f'{md}\n\n<span class="answer-note">{note}</span>'

@@ -78,7 +78,20 @@ class LlamaCppLLM:
         self.name = path.name
         self.n_ctx = n_ctx
         self.seed = seed
+        self.spec = spec
         self._lock = threading.Lock()
+        self._reader = None
+
+    def reader_model(self):
+        """The :class:`rag.answer.reader.ReaderModel` over this model when its registry entry
+        is a reader (the model decides whether the passages answer), else None."""
+        if not (self.spec and self.spec.reader):
+            return None
+        if self._reader is None:
+            from rag.llm.probes import LlamaReader
+
+            self._reader = LlamaReader(self._llm, self.seed, lock=self._lock)
+        return self._reader
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))

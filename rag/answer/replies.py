@@ -1,0 +1,30 @@
+"""What a model's reply sentence is: a refusal, a remark about the passages, or an
+answer wrapped in what small models put around a copied passage."""
+
+from __future__ import annotations
+
+import re
+
+NOT_IN_ARTICLES = re.compile(r"not in (the )?articles|do(es)? not (say|contain|mention)|no information", re.I)
+# A sentence about the passages ("The passage about Trump joked ...") is not an answer,
+# even when its words are the passage's.
+# ("The passage of the bill" is a fact, so "passage of" is left alone.)
+ABOUT_PASSAGES = re.compile(r"\b(the|this|these|that|each|both) passages?\b(?! of\b)", re.I)
+
+_LEAD_IN = re.compile(r"^(the )?answer( is)?\s*[:\-]\s*|^according to the passages?,?\s*", re.I)
+_SOURCE_TAG = re.compile(r"^\([^()]{0,80}\)\s*")
+
+
+def tidy_sentence(sent: str) -> str:
+    """Strip what small models wrap around a copied passage: a lead-in, a source tag, quotes.
+
+    >>> tidy_sentence('The answer is: (The Post) "It began late."')
+    'It began late.'
+    """
+    s = _LEAD_IN.sub("", sent.strip())
+    s = _SOURCE_TAG.sub("", s).strip()
+    if len(s) > 2 and s[0] in '"“' and s.count(s[0]) + s.count("”") >= 2 and s[-1] in '"”.':
+        inner = s[1:].rstrip(".").rstrip('"”')
+        if '"' not in inner and "“" not in inner and "”" not in inner:
+            s = inner if inner.endswith((".", "!", "?")) else inner + "."
+    return s.strip()
