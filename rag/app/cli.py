@@ -185,7 +185,7 @@ def _bench_command(sub, common, model) -> None:
     s.add_argument(
         "--skip",
         action="append",
-        choices=["ingest", "embed", "retrieval", "answer", "limit", "brief", "serve", "server"],
+        choices=["ingest", "embed", "retrieval", "answer", "limit", "profiles", "brief", "serve", "server"],
         help="leave out a stage (repeatable)",
     )
     s.add_argument("--profile", metavar="DIR", help="also write pyinstrument profiles of the stages here")

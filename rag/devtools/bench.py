@@ -35,6 +35,7 @@ from pathlib import Path
 
 from rag.devtools.bench_answers import TimedLLM, bench_answers, bench_model_limit
 from rag.devtools.bench_config import Config
+from rag.devtools.bench_profiles import bench_profiles
 from rag.devtools.bench_report import PERTURB_NORM, check_targets, write_report
 from rag.devtools.bench_scale import base_corpus, bench_retrieval
 from rag.devtools.bench_stages import bench_brief, bench_embed, bench_ingest, bench_serve
@@ -103,6 +104,12 @@ def run(settings: Settings, cfg: Config, work: Path, checkpoint: Callable[[dict]
         save(report)
     if "limit" not in cfg.skip and not local.llm_url and cfg.seeds:
         report["model_limit"] = bench_model_limit(local, cfg.seeds, cfg.limit_reps)
+        save(report)
+    if "profiles" not in cfg.skip and not local.llm_url and cfg.seeds and questions:
+        seeded_rag = None  # free this process's model before the profiles load theirs
+        if not seeded.exists():
+            Rag(local.with_(data_dir=seeded)).ingest([cfg.seeds])
+        report["profiles"] = bench_profiles(local, cfg, seeded, questions[: cfg.profile_questions])
         save(report)
     # The last stages lean on other modules (briefings, the page) and on servers: a failure
     # there is reported in the notes and the figures already measured are kept.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rag.errors import RagError
 
-SECTIONS = ("ingest", "embed", "retrieval", "answer", "limit", "brief", "serve", "server")
+SECTIONS = ("ingest", "embed", "retrieval", "answer", "limit", "profiles", "brief", "serve", "server")
 
 
 # -- configuration ----------------------------------------------------------------
@@ -27,6 +27,7 @@ class Config:
     questions: int | None = None  # None: all gold questions
     server_questions: int = 10
     limit_reps: int = 3
+    profile_questions: int = 20  # seed questions each profile answers (fast model and reader)
     skip: set[str] = field(default_factory=set)
     profile_dir: Path | None = None
 
@@ -54,6 +55,7 @@ class Config:
             cfg.sizes, cfg.server_sizes = [500, 2_000], [500]
             cfg.ingest_reps, cfg.reingest_reps, cfg.embed_sentences, cfg.embed_reps = 1, 2, 200, 2
             cfg.queries, cfg.query_reps, cfg.questions, cfg.server_questions, cfg.limit_reps = 10, 1, 5, 2, 2
+            cfg.profile_questions = 3
         if sizes:
             cfg.sizes = sorted(set(sizes))
             cfg.server_sizes = [s for s in cfg.sizes if s <= 10_000] or cfg.sizes[:1]

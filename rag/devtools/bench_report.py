@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rag.devtools.bench_profiles import profiles_md
 from rag.index.retrieve import RERANK
 
 PERTURB_NORM = 0.1  # norm of the noise added to a copied chunk's vector (see rag.bench.perturb)
@@ -271,6 +272,9 @@ def to_markdown(report: dict) -> str:
         lines += ["", "## Answers", ""] + _answers_md(report["answer"], "Seed gold questions (evals/gold.jsonl)")
     if report.get("model_limit"):
         lines += ["", "## Model limit", ""] + _limit_md(report["model_limit"])
+    if report.get("profiles"):
+        lines += ["", "## Profiles: the fast model and the reader on the same seed questions", ""]
+        lines += profiles_md(report["profiles"])
     lines += [
         "",
         "## Briefings and memory",
