@@ -18,7 +18,10 @@ import pytest
 os.environ["RAG_DATA_DIR"] = tempfile.mkdtemp(prefix="rag-test-")
 os.environ.pop("RAG_CHROMA_URL", None)
 os.environ.pop("RAG_LLM_URL", None)
-os.environ.pop("RAG_MODEL", None)
+# The tests of the rule path, the page and the CLI run the fast profile (in this process
+# and in every `rag` they start); the reader's own tests choose it by name, and one CLI
+# test drops this to check the default.
+os.environ["RAG_MODEL"] = "smollm2"
 
 from rag.api import Rag  # noqa: E402
 from rag.settings import Settings, apply_offline_env  # noqa: E402
@@ -68,9 +71,10 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def bundled_llm():
+    """The fast profile, smollm2 (its rule path)."""
     from rag.llm.backends import LlamaCppLLM
 
-    return LlamaCppLLM(None)
+    return LlamaCppLLM("smollm2")
 
 
 @pytest.fixture(scope="session")

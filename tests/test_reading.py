@@ -44,3 +44,20 @@ def test_the_reader_streams_the_verified_text_it_finally_shows(reader_rag):
     streamed = "".join(e.text for e in events if e.kind == "text").strip()
     assert final.status in ("answered", "refused")
     assert streamed == final.answer.strip()
+
+
+def test_the_cli_answers_with_the_reader_when_no_model_is_chosen(seeded_dir):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "RAG_MODEL"}
+    env["RAG_DATA_DIR"] = str(seeded_dir)
+    rag = str(Path(sys.executable).parent / "rag")
+    q = "How many registered users does Truth Social have?"
+    out = subprocess.run([rag, "ask", "--json", q], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    ans = json.loads(out.stdout)
+    assert ans["status"] == "refused" and ans["dropped"][0].startswith(("the reader", "no sentence")), ans

@@ -11,7 +11,8 @@ from rag.devtools.evals import FLOORS
 
 def to_markdown(report: dict) -> str:
     m = report["metrics"]
-    lines = ["# Eval report", "", f"{m['n']} gold questions (evals/gold.jsonl), bundled model unless stated.", ""]
+    gold, model = report.get("gold", "gold.jsonl"), report.get("model") or "the default model"
+    lines = ["# Eval report", "", f"{m['n']} gold questions (evals/{gold}), model {model}.", ""]
     lines += ["| metric | value | floor |", "|---|---|---|"]
     for k, v in m.items():
         if k == "n":

@@ -182,7 +182,10 @@ def run_eval(rag, gold: str | Path, limit: int | None = None, progress: bool = F
                 "dropped": ans.dropped,
             }
         )
-    return summarise(rows)
+    out = summarise(rows)
+    out["gold"] = Path(gold).name
+    out["model"] = getattr(rag.answerer.llm, "name", "")
+    return out
 
 
 def crag(row: dict) -> int:
