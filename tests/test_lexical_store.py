@@ -98,7 +98,9 @@ def test_persists_across_reopen_and_checks_its_format(tmp_path):
     LexicalStore(path).add(_article("a", ["volcano erupted near the village"], "Geo", "2023-03-03"))
     again = LexicalStore(path)
     assert again.count() == 1
-    assert [h.chunk_id for h in again.search("volcano", outlet="geo", since="2023-03-03", until="2023-03-03")] == ["a:0"]
+    assert [h.chunk_id for h in again.search("volcano", outlet="geo", since="2023-03-03", until="2023-03-03")] == [
+        "a:0"
+    ]
     (path / FORMAT_FILE).write_text(json.dumps({"format": 0}), encoding="utf-8")
     with pytest.raises(RagError, match=r"rag ingest --rebuild"):
         LexicalStore(path)

@@ -11,7 +11,7 @@ questions, tokenised alike, top 50 by BM25.
 
     python -m rag.devtools.lexical_compare run --backend tantivy --size 100000 --work /tmp/lx
     python -m rag.devtools.lexical_compare crash --backend fts5 --work /tmp/lx --kills 8
-    python -m rag.devtools.lexical_compare during --backend tantivy --work /tmp/lx/tantivy-100000
+    python -m rag.devtools.lexical_compare during --backend tantivy --dir /tmp/lx/tantivy-100000
 
 Every command prints one JSON object.
 """
@@ -20,261 +20,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from rag.settings import PROJECT_ROOT
-
-SEEDS = PROJECT_ROOT / "seeds"
-MULTILING = PROJECT_ROOT.parent / "shared" / "corpora" / "multiling2011" / "articles"
-GOLD = PROJECT_ROOT / "evals" / "gold.jsonl"
-OUTLETS = [f"outlet{i:02d}" for i in range(20)]
-DAY0 = np.datetime64("2023-01-01")
-K = 50
-
-
-# -- corpus -------------------------------------------------------------------------
-@dataclass
-class Row:
-    chunk_id: str
-    article_id: str
-    body: str  # space-separated tokens
-    outlet: str
-    published: str  # YYYY-MM-DD
-
-
-def base_articles() -> list[list[list[str]]]:
-    """Token lists of each chunk of each real article (seeds, then MultiLing)."""
-    from rag.chunk import chunk_article
-    from rag.ingest import read_file
-    from rag.retrieve import lexical_tokens
-
-    out = []
-    for f in sorted(SEEDS.glob("*.txt")) + sorted(MULTILING.glob("*.txt")):
-        for a in read_file(f, 10_000_000):
-            out.append([lexical_tokens(c.text) or ["_"] for c in chunk_article(a.id, a.text)])
-    return out
-
-
-class Corpus:
-    """Article copies in a fixed order: copy ``c`` of base article ``p`` is article ``n = c * P + p``."""
-
-    def __init__(self) -> None:
-        self.base = base_articles()
-        vocab = sorted({t for art in self.base for ch in art for t in ch})
-        self.vocab = np.array(vocab, dtype=object)
-        index = {t: i for i, t in enumerate(vocab)}
-        self.ids = [[np.array([index[t] for t in ch], dtype=np.int64) for ch in art] for art in self.base]
-        self.chunks_per_article = sum(len(a) for a in self.base) / len(self.base)
-
-    def article(self, n: int, tag: str = "") -> list[Row]:
-        c, p = divmod(n, len(self.base))
-        aid = f"a{n:07d}{tag}"
-        rng = np.random.default_rng([n, 7])
-        outlet = OUTLETS[int(rng.integers(len(OUTLETS)))]
-        day = str(DAY0 + int(rng.integers(730)))
-        rows = []
-        for k, ids in enumerate(self.ids[p]):
-            if c:
-                u = rng.random(len(ids))
-                ids = np.where(u < 0.04, rng.integers(len(self.vocab), size=len(ids)), ids)[u >= 0.08]
-            words = list(self.vocab[ids]) + ([f"u{n}x{k}", f"v{n}y{k}"] if c else [])
-            rows.append(Row(f"{aid}:{k}", aid, " ".join(words), outlet, day))
-        return rows
-
-    def batches(self, start: int, n_chunks: int, per_commit: int) -> Iterator[tuple[int, list[Row]]]:
-        """Rows from article ``start`` on, ``per_commit`` chunks at a time, ``n_chunks`` in all."""
-        n, done, batch = start, 0, []
-        while done < n_chunks:
-            rows = self.article(n)
-            n += 1
-            batch += rows
-            done += len(rows)
-            if len(batch) >= per_commit or done >= n_chunks:
-                yield n, batch
-                batch = []
-
-
-def questions() -> list[list[str]]:
-    from rag.retrieve import lexical_tokens
-
-    rows = [json.loads(x) for x in GOLD.read_text(encoding="utf-8").splitlines() if x.strip()]
-    return [sorted(set(lexical_tokens(r["question"]))) for r in rows]
-
-
-# -- the two backends ---------------------------------------------------------------
-class Tantivy:
-    name = "tantivy"
-
-    def __init__(self, path: Path, write: bool) -> None:
-        import tantivy
-
-        self.t = tantivy
-        sb = tantivy.SchemaBuilder()
-        sb.add_text_field("chunk_id", stored=True, tokenizer_name="raw", index_option="basic")
-        sb.add_text_field("article_id", tokenizer_name="raw", index_option="basic")
-        sb.add_text_field("body", tokenizer_name="whitespace", index_option="freq")
-        sb.add_text_field("outlet", tokenizer_name="raw", index_option="basic")
-        sb.add_integer_field("published", indexed=True, fast=True)
-        self.schema = sb.build()
-        path.mkdir(parents=True, exist_ok=True)
-        self.index = tantivy.Index(self.schema, path=str(path))
-        self.writer = self.index.writer(heap_size=128_000_000, num_threads=1) if write else None
-
-    def add(self, rows: list[Row]) -> None:
-        for r in rows:
-            self.writer.add_document(
-                self.t.Document(
-                    chunk_id=r.chunk_id,
-                    article_id=r.article_id,
-                    body=r.body,
-                    outlet=r.outlet,
-                    published=int(r.published.replace("-", "")),
-                )
-            )
-
-    def commit(self) -> None:
-        self.writer.commit()
-
-    def delete_article(self, aid: str) -> None:
-        self.writer.delete_documents_by_term("article_id", aid)
-
-    def refresh(self) -> None:
-        self.index.reload()
-
-    def search(self, toks: list[str], k: int = K, outlet: str | None = None, since=None, until=None):
-        t = self.t
-        q = t.Query.boolean_query([(t.Occur.Should, t.Query.term_query(self.schema, "body", w, "freq")) for w in toks])
-        filters = []
-        if outlet:
-            filters.append((t.Occur.Must, t.Query.term_query(self.schema, "outlet", outlet, "basic")))
-        if since or until:
-            lo = int(since.replace("-", "")) if since else None
-            hi = int(until.replace("-", "")) if until else None
-            filters.append((t.Occur.Must, t.Query.range_query(self.schema, "published", t.FieldType.Integer, lo, hi)))
-        if filters:
-            q = t.Query.boolean_query([(t.Occur.Must, q), (t.Occur.Must, t.Query.const_score_query(t.Query.boolean_query(filters), 0.0))])
-        s = self.index.searcher()
-        hits = s.search(q, k, count=False).hits
-        return [(s.doc(a)["chunk_id"][0], float(score)) for score, a in hits]
-
-    def count(self) -> int:
-        return self.index.searcher().num_docs
-
-    def article_counts(self) -> dict[str, int]:
-        s = self.index.searcher()
-        got = s.search(self.t.Query.all_query(), max(1, s.num_docs), count=False).hits
-        out: dict[str, int] = {}
-        for _, a in got:
-            aid = s.doc(a)["chunk_id"][0].split(":")[0]
-            out[aid] = out.get(aid, 0) + 1
-        return out
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.wait_merging_threads()
-            self.writer = None
-
-
-class Fts5:
-    name = "fts5"
-
-    def __init__(self, path: Path, write: bool) -> None:
-        path.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path / "lexical.sqlite3"), isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        if write:
-            self.db.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS chunks(rowid INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL,
-                    article_id TEXT NOT NULL, outlet TEXT, published TEXT, body TEXT NOT NULL);
-                CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-                CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(body, content='chunks', content_rowid='rowid',
-                    tokenize="unicode61 remove_diacritics 0 tokenchars '.''%$-'");
-                CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-                    INSERT INTO fts(rowid, body) VALUES (new.rowid, new.body); END;
-                CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-                    INSERT INTO fts(fts, rowid, body) VALUES ('delete', old.rowid, old.body); END;
-                """
-            )
-        self.pending = False
-
-    def _begin(self) -> None:
-        if not self.pending:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.pending = True
-
-    def add(self, rows: list[Row]) -> None:
-        self._begin()
-        self.db.executemany(
-            "INSERT INTO chunks(chunk_id, article_id, outlet, published, body) VALUES (?,?,?,?,?)",
-            [(r.chunk_id, r.article_id, r.outlet, r.published, r.body) for r in rows],
-        )
-
-    def commit(self) -> None:
-        if self.pending:
-            self.db.execute("COMMIT")
-            self.pending = False
-
-    def delete_article(self, aid: str) -> None:
-        self._begin()
-        self.db.execute("DELETE FROM chunks WHERE article_id = ?", (aid,))
-
-    def refresh(self) -> None:
-        pass  # WAL: every statement sees the last commit
-
-    def search(self, toks: list[str], k: int = K, outlet: str | None = None, since=None, until=None):
-        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in toks)
-        if not (outlet or since or until):
-            sql = "SELECT c.chunk_id, f.rank FROM (SELECT rowid, rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?) f JOIN chunks c ON c.rowid = f.rowid ORDER BY f.rank"
-            return [(cid, -s) for cid, s in self.db.execute(sql, (match, k))]
-        where, args = ["fts MATCH ?"], [match]
-        if outlet:
-            where.append("c.outlet = ?")
-            args.append(outlet)
-        if since:
-            where.append("c.published >= ?")
-            args.append(since)
-        if until:
-            where.append("c.published <= ?")
-            args.append(until)
-        sql = f"SELECT c.chunk_id, bm25(fts) AS s FROM fts JOIN chunks c ON c.rowid = fts.rowid WHERE {' AND '.join(where)} ORDER BY s LIMIT ?"
-        return [(cid, -s) for cid, s in self.db.execute(sql, (*args, k))]
-
-    def count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-
-    def article_counts(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT article_id, count(*) FROM chunks GROUP BY article_id"))
-
-    def integrity(self) -> str:
-        try:
-            self.db.execute("INSERT INTO fts(fts, rank) VALUES ('integrity-check', 0)")
-            return self.db.execute("PRAGMA integrity_check").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            return f"{exc.__class__.__name__}: {exc}"
-
-    def optimize(self) -> None:
-        self.db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
-
-    def close(self) -> None:
-        self.commit()
-        self.db.close()
-
-
-BACKENDS = {"tantivy": Tantivy, "fts5": Fts5}
+from rag.devtools.lexical_backends import BACKENDS, DAY0, OUTLETS, Corpus, K, Tantivy, questions
 
 
 # -- measuring ----------------------------------------------------------------------
@@ -319,7 +75,7 @@ def cmd_query(args) -> dict:
     kept = []
     for q in qs:
         rows = be.search(q, 500)
-        kept.append(sum(1 for cid, _ in rows if _accepts(args.corpus_meta, cid)))
+        kept.append(sum(1 for cid, _ in rows if _in_filter(cid)))
     return {
         "chunks": be.count(),
         "queries": len(lat),
@@ -335,7 +91,8 @@ def cmd_query(args) -> dict:
     }
 
 
-def _accepts(_: object, cid: str) -> bool:
+def _in_filter(cid: str) -> bool:
+    """Whether chunk ``cid`` of the corpus is from outlet03 in March 2024 (the filtered queries' filter)."""
     n = int(cid[1:8])
     rng = np.random.default_rng([n, 7])
     outlet = OUTLETS[int(rng.integers(len(OUTLETS)))]
@@ -344,7 +101,9 @@ def _accepts(_: object, cid: str) -> bool:
 
 
 def _sub(args: list[str], timeout: float = 900) -> dict:
-    out = subprocess.run([sys.executable, "-m", "rag.devtools.lexical_compare", *args], capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run(
+        [sys.executable, "-m", "rag.devtools.lexical_compare", *args], capture_output=True, text=True, timeout=timeout
+    )
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -359,7 +118,8 @@ def cmd_run(args) -> dict:
     corpus = Corpus()
     be = BACKENDS[args.backend](work, write=True)
     build_s, gen_s, n_next, t_gen = 0.0, 0.0, 0, time.perf_counter()
-    for n_next, rows in corpus.batches(0, args.size, args.per_commit):
+    for end, rows in corpus.batches(0, args.size, args.per_commit):
+        n_next = end
         t0 = time.perf_counter()
         gen_s += t0 - t_gen
         be.add(rows)
@@ -476,10 +236,26 @@ def cmd_crash(args) -> dict:
     start, deleted, maybe, expect = 0, set(), set(), {}
     for kill in range(args.kills):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "rag.devtools.lexical_compare", "writer", "--backend", args.backend,
-             "--dir", str(work), "--start", str(start), "--seed", str(kill), "--max-articles", "40",
-             "--delete-every", "4"],
-            stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "rag.devtools.lexical_compare",
+                "writer",
+                "--backend",
+                args.backend,
+                "--dir",
+                str(work),
+                "--start",
+                str(start),
+                "--seed",
+                str(kill),
+                "--max-articles",
+                "40",
+                "--delete-every",
+                "4",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(rnd.uniform(0.3, 2.5))
@@ -504,9 +280,14 @@ def cmd_crash(args) -> dict:
         missing = [i for i in range(acked) if i not in deleted | maybe and f"a{i:07d}w" not in counts]
         undeleted = [i for i in deleted if f"a{i:07d}w" in counts]
         row = {
-            "kill": kill, "open_ms": round(open_ms, 1), "acked_commits": sum(1 for x in lines if x.startswith("committed")),
-            "acked_up_to": acked, "in_index_up_to": top, "partial_articles": len(partial),
-            "missing_acked": len(missing), "undone_deletes": len(undeleted),
+            "kill": kill,
+            "open_ms": round(open_ms, 1),
+            "acked_commits": sum(1 for x in lines if x.startswith("committed")),
+            "acked_up_to": acked,
+            "in_index_up_to": top,
+            "partial_articles": len(partial),
+            "missing_acked": len(missing),
+            "undone_deletes": len(undeleted),
         }
         if args.backend == "fts5":
             row["integrity"] = be.integrity()
@@ -517,7 +298,9 @@ def cmd_crash(args) -> dict:
         be.close()
         results.append(row)
         start = max(acked, top)
-    ok = all(r.get("partial_articles") == 0 and r.get("missing_acked") == 0 and r.get("undone_deletes") == 0 for r in results)
+    ok = all(
+        r.get("partial_articles") == 0 and r.get("missing_acked") == 0 and r.get("undone_deletes") == 0 for r in results
+    )
     return {"backend": args.backend, "kills": results, "all_consistent": ok, "disk_mb": round(du(work) / 1e6, 1)}
 
 
@@ -526,9 +309,26 @@ def cmd_during(args) -> dict:
     work = Path(args.dir)
     start = 50_000_000
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rag.devtools.lexical_compare", "writer", "--backend", args.backend, "--dir", str(work),
-         "--start", str(start), "--seed", "0", "--max-articles", "32", "--pause", "0.5"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "rag.devtools.lexical_compare",
+            "writer",
+            "--backend",
+            args.backend,
+            "--dir",
+            str(work),
+            "--start",
+            str(start),
+            "--seed",
+            "0",
+            "--max-articles",
+            "32",
+            "--pause",
+            "0.5",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout.readline().strip() == "ready"
     corpus = Corpus()
@@ -572,8 +372,14 @@ def cmd_during(args) -> dict:
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     return {
-        "backend": args.backend, "queries": len(lat), "p50": pct(lat, 50), "p95": pct(lat, 95), "max": round(max(lat), 1),
-        "errors": errors, "commits": len(commits), "visible_after_commit_ms": {"p50": pct(lags, 50), "p95": pct(lags, 95), "n": len(lags)},
+        "backend": args.backend,
+        "queries": len(lat),
+        "p50": pct(lat, 50),
+        "p95": pct(lat, 95),
+        "max": round(max(lat), 1),
+        "errors": errors,
+        "commits": len(commits),
+        "visible_after_commit_ms": {"p50": pct(lags, 50), "p95": pct(lags, 95), "n": len(lags)},
     }
 
 
@@ -607,7 +413,6 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--dir", required=True)
     d.add_argument("--seconds", type=float, default=30)
     args = p.parse_args(argv)
-    args.corpus_meta = None
     if args.cmd == "writer":
         cmd_writer(args)
         return 0
