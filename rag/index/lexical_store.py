@@ -5,7 +5,7 @@ tantivy commit; nothing is rebuilt except by :meth:`LexicalStore.rebuild`. A com
 atomic (tantivy publishes a new ``meta.json`` by rename), so a process killed at any
 point leaves the index as it was at its last commit, with every article whole or absent.
 
-Text is tokenised by :func:`rag.retrieve.lexical_tokens` (content words, a light plural
+Text is tokenised by :func:`rag.text.lexical_tokens` (content words, a light plural
 fold) at write and at query time, so the index matches exactly what the in-memory BM25
 matched; tantivy only splits the tokens on spaces. Outlet and publication day are
 indexed too, so filters are applied inside the search: a narrow filter ranks the
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.text import lexical_tokens
 
 # Bumped when the schema or the tokenisation changes: an index of another format must be
 # rebuilt (`rag ingest --rebuild`), never read with the wrong tokens.
@@ -68,8 +69,6 @@ def day_number(iso: str | None) -> int | None:
 
 
 def _tokens(text: str) -> list[str]:
-    from rag.retrieve import lexical_tokens
-
     return lexical_tokens(text)
 
 

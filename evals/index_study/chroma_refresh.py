@@ -1,8 +1,8 @@
 """How a long-running reader sees another process's writes to a Chroma index: a minimal
 reproduction with measurements (a development tool; the runtime never imports it).
 
-    python -m rag.devtools.chroma_refresh local --n 10000 --cycles 200
-    python -m rag.devtools.chroma_refresh server --n 10000
+    python evals/index_study/chroma_refresh.py local --n 10000 --cycles 200
+    python evals/index_study/chroma_refresh.py server --n 10000
 
 ``local``: a reader holds a ``PersistentClient``; another process adds vectors. The
 reader's ``get`` finds them, its ``query`` does not (the vector index is loaded once

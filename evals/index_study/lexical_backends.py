@@ -1,4 +1,4 @@
-"""The corpus and the two lexical backends compared by :mod:`rag.devtools.lexical_compare`
+"""The corpus and the two lexical backends compared by evals/index_study/lexical_compare.py
 (tantivy and SQLite FTS5), behind one small interface: add, commit, delete_article,
 refresh, search, count, article_counts, close."""
 
@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.settings import PROJECT_ROOT
+from rag.checkout import REPO_ROOT
 
-SEEDS = PROJECT_ROOT / "seeds"
-MULTILING = PROJECT_ROOT.parent / "shared" / "corpora" / "multiling2011" / "articles"
-GOLD = PROJECT_ROOT / "evals" / "gold.jsonl"
+ROOT = REPO_ROOT or Path(".")
+SEEDS = ROOT / "seeds"
+MULTILING = ROOT / "evals" / "corpora" / "multiling2011" / "articles"
+GOLD = ROOT / "evals" / "gold.jsonl"
 OUTLETS = [f"outlet{i:02d}" for i in range(20)]
 DAY0 = np.datetime64("2023-01-01")
 K = 50
@@ -34,9 +35,9 @@ class Row:
 
 def base_articles() -> list[list[list[str]]]:
     """Token lists of each chunk of each real article (seeds, then MultiLing)."""
-    from rag.chunk import chunk_article
-    from rag.ingest import read_file
-    from rag.retrieve import lexical_tokens
+    from rag.ingest.chunk import chunk_article
+    from rag.ingest.read import read_file
+    from rag.text import lexical_tokens
 
     out = []
     for f in sorted(SEEDS.glob("*.txt")) + sorted(MULTILING.glob("*.txt")):
@@ -85,7 +86,7 @@ class Corpus:
 
 
 def questions() -> list[list[str]]:
-    from rag.retrieve import lexical_tokens
+    from rag.text import lexical_tokens
 
     rows = [json.loads(x) for x in GOLD.read_text(encoding="utf-8").splitlines() if x.strip()]
     return [sorted(set(lexical_tokens(r["question"]))) for r in rows]

@@ -3,15 +3,15 @@
 A development tool (the runtime never imports it): it produced the figures that chose
 the lexical index. Each backend runs in its own process, on the same synthetic corpus:
 the real chunks of the seeds and the MultiLing articles, tokenised with
-:func:`rag.retrieve.lexical_tokens`, repeated with distinct ids and lightly perturbed
+:func:`rag.text.lexical_tokens`, repeated with distinct ids and lightly perturbed
 (per copy: 8 % of tokens dropped, 4 % replaced by a random corpus word, and two tokens
 unique to the chunk, so the vocabulary grows with the index as a real one does); every
 copy gets an outlet (one of 20) and a publication day (one of 730). Queries are the gold
 questions, tokenised alike, top 50 by BM25.
 
-    python -m rag.devtools.lexical_compare run --backend tantivy --size 100000 --work /tmp/lx
-    python -m rag.devtools.lexical_compare crash --backend fts5 --work /tmp/lx --kills 8
-    python -m rag.devtools.lexical_compare during --backend tantivy --dir /tmp/lx/tantivy-100000
+    python evals/index_study/lexical_compare.py run --backend tantivy --size 100000 --work /tmp/lx
+    python evals/index_study/lexical_compare.py crash --backend fts5 --work /tmp/lx --kills 8
+    python evals/index_study/lexical_compare.py during --backend tantivy --dir /tmp/lx/tantivy-100000
 
 Every command prints one JSON object.
 """
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.devtools.lexical_backends import BACKENDS, DAY0, OUTLETS, Corpus, K, Tantivy, questions
+from lexical_backends import BACKENDS, DAY0, OUTLETS, Corpus, K, Tantivy, questions
 
 
 # -- measuring ----------------------------------------------------------------------
@@ -102,7 +102,7 @@ def _in_filter(cid: str) -> bool:
 
 def _sub(args: list[str], timeout: float = 900) -> dict:
     out = subprocess.run(
-        [sys.executable, "-m", "rag.devtools.lexical_compare", *args], capture_output=True, text=True, timeout=timeout
+        [sys.executable, __file__, *args], capture_output=True, text=True, timeout=timeout
     )
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
@@ -238,8 +238,7 @@ def cmd_crash(args) -> dict:
         proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "rag.devtools.lexical_compare",
+                __file__,
                 "writer",
                 "--backend",
                 args.backend,
@@ -311,8 +310,7 @@ def cmd_during(args) -> dict:
     proc = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "rag.devtools.lexical_compare",
+            __file__,
             "writer",
             "--backend",
             args.backend,
