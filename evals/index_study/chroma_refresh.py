@@ -153,7 +153,7 @@ def cmd_server(args) -> dict:
     import chromadb
     from chromadb.config import Settings
 
-    from rag.bench import chroma_server
+    from rag.devtools.bench_util import chroma_server
 
     with tempfile.TemporaryDirectory() as tmp, chroma_server(Path(tmp) / "server") as (url, _):
         host_port = url.removeprefix("http://")

@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from lexical_backends import BACKENDS, DAY0, OUTLETS, Corpus, K, Tantivy, questions
 
 
@@ -101,9 +100,7 @@ def _in_filter(cid: str) -> bool:
 
 
 def _sub(args: list[str], timeout: float = 900) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, timeout=timeout
-    )
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
