@@ -27,7 +27,7 @@ from test_crash import check_index
 
 from rag.api import Rag
 from rag.app.ui import free_port
-from rag.index.store import _get_all
+from rag.index.records import get_all as _get_all
 from rag.ingest.read import read_file
 from rag.settings import Settings
 

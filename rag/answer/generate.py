@@ -227,7 +227,7 @@ class Answerer:
         standalone = self.standalone(q, history)
         cands, chosen, t_ret = self._evidence(standalone, filters)
         passages = ev.to_passages(chosen)
-        vocab = set(self.retriever.lexical().bm25.vocab_dict)
+        vocab = self.retriever.vocabulary()
         ok, why = answerable(q if not history else standalone, cands, chosen, vocab)
         timings = {"retrieve_ms": round((t_ret - t0) * 1000, 1)}
         if not ok:

@@ -37,7 +37,7 @@ from rag.text import lexical_tokens
 FORMAT = {"format": 1, "tokens": "lexical_tokens-v1"}
 FORMAT_FILE = "rag-format.json"
 WRITER_HEAP = 64_000_000  # bytes of tantivy's indexing arena (its minimum is 15 MB per thread)
-_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:$|T)")
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,8 @@ class LexicalHit:
 def day_number(iso: str | None) -> int | None:
     """An ISO day as a sortable integer; None for no (or a malformed) date.
 
-    >>> day_number("2024-08-13"), day_number(""), day_number("2024-08")
-    (20240813, None, None)
+    >>> day_number("2024-08-13"), day_number("2024-08-13T09:30"), day_number(""), day_number("2024-08")
+    (20240813, 20240813, None, None)
     """
     m = _DAY.match(iso or "")
     return int(m.group(1) + m.group(2) + m.group(3)) if m else None
@@ -272,6 +272,14 @@ class LexicalStore:
             doc = searcher.doc(addr)
             out.append(LexicalHit(doc["chunk_id"][0], doc["article_id"][0], float(score)))
         return out
+
+    def has_term(self, token: str) -> bool:
+        """Whether a chunk in the index (deleted ones not counted) has this token
+        (a token of :func:`rag.text.lexical_tokens`)."""
+        if not token or not self._open(create=False):
+            return False
+        q = self._t.Query.term_query(self.schema, "body", token, "basic")
+        return self._index.searcher().search(q, 1, count=True).count > 0
 
     def count(self) -> int:
         """Chunks in the index (as of the last commit this reader has seen)."""
