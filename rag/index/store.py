@@ -98,6 +98,7 @@ class Store:
         self._thread_lock = threading.RLock()
         self._rw = RWLock()  # queries share it; reopening the client takes it alone
         self._reopened_at = 0.0
+        self.refresh_every_s = REFRESH_EVERY_S
         self.lexical = self._open_lexical()
         try:
             self.chunks = self._collection(CHUNKS)
@@ -117,7 +118,8 @@ class Store:
 
     def refresh(self) -> bool:
         """Reopen a local index that another process has written to since this Store last
-        looked (at most every :data:`REFRESH_EVERY_S`); True when it did.
+        looked (at most every ``refresh_every_s``, :data:`REFRESH_EVERY_S` by default);
+        True when it did.
 
         Chroma keeps the vector index in memory per process and never reloads it, so a
         long-running reader (``rag serve``) would not find the vectors of a later
@@ -136,7 +138,7 @@ class Store:
             if generation.startswith(_PROCESS + ":"):
                 self._known_generation = generation
                 return False  # written in this process, through the System it shares
-            if time.monotonic() - self._reopened_at < REFRESH_EVERY_S:
+            if time.monotonic() - self._reopened_at < self.refresh_every_s:
                 return False  # seen on a later call
             self.lexical.refresh()
             if self.lock_path is None:  # a Chroma server: its vectors are always current
