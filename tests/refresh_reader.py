@@ -32,7 +32,8 @@ from index_helpers import WordEmbedder, open_store
 from rag.ingest.chunk import chunk_article
 from rag.types import Article
 store, emb, i = open_store(Path(sys.argv[2])), WordEmbedder(), 0
-while True:
+stop = Path(sys.argv[3])
+while not stop.exists():
     text = f"Harbour report number {i}: the ferry w{i}x left on time and the quay was busy."
     a = Article(id=f"w{i:06d}", text=text, file=f"w{i}.txt", title=f"Report {i}")
     cs = chunk_article(a.id, a.text)
@@ -40,6 +41,7 @@ while True:
         store.add_articles([(a, cs, emb.embed([c.text for c in cs]))])
     i += 1
     time.sleep(0.01)
+store.close()
 """
 
 
@@ -53,7 +55,8 @@ def main(data: Path, n: int) -> dict:
     with store.write_lock():
         store.add_articles([(seed, cs, emb.embed([c.text for c in cs]))])
     store.refresh_every_s = 0.0  # reopen on every foreign write seen
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(Path(__file__).parent), str(data)])
+    stop = data / "stop-writing"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(Path(__file__).parent), str(data), str(stop)])
     reopens, warm, t0 = 0, None, time.monotonic()
     q = emb.embed(["ferry harbour quay report"])[0]
     try:
@@ -66,9 +69,12 @@ def main(data: Path, n: int) -> dict:
             else:
                 time.sleep(0.005)
     finally:
-        writer.kill()
-        writer.wait()
-    time.sleep(0.5)
+        stop.touch()  # the writer ends as a process does (a killed one: see tests/test_index_consistency.py)
+        try:
+            writer.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            writer.kill()
+            writer.wait()
     store.refresh_every_s = 0.0
     store.refresh()
     last = max(store.article_index())
