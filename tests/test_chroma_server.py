@@ -158,3 +158,32 @@ def test_a_second_client_keeps_chunks_awaiting_their_commit_marker(server, tmp_p
     )
     assert store.remove_orphans(min_age_s=0) == 0
     assert store.n_chunks() == sum(int(m["n_chunks"]) for m in store.article_index().values())
+
+
+def test_each_clients_lexical_index_follows_the_server(server, tmp_path):
+    """Clients with their own --data-dir keep their own lexical index: a client opened
+    later takes in what is on the server, and a removal by another client reaches it on
+    its next refresh (both indexes then hold exactly the server's articles)."""
+    from index_helpers import WordEmbedder, assert_consistent
+    from test_ingest import TOWNS, story
+
+    from rag.index.retrieve import Retriever
+    from rag.ingest.pipeline import ingest_paths
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for t in TOWNS[:4]:
+        (folder / f"{t.lower()}.txt").write_text(story(t), encoding="utf-8")
+    a = Store(Settings(chroma_url=server, data_dir=tmp_path / "a"), WordEmbedder.name, 384)
+    a.rebuild()
+    ingest_paths(a, WordEmbedder(), [folder])
+    b = Store(Settings(chroma_url=server, data_dir=tmp_path / "b"), WordEmbedder.name, 384)
+    assert b.lexical.count() == a.lexical.count() == 4
+    assert Retriever(b, WordEmbedder()).search("Carrow bridge", k=1)[0].title.startswith("Carrow")
+    (folder / "carrow.txt").unlink()
+    assert ingest_paths(a, WordEmbedder(), [folder]).removed == ["carrow.txt"]
+    b.refresh_every_s = 0.0
+    assert b.refresh() is True
+    assert not [h for h in Retriever(b, WordEmbedder()).search("Carrow bridge", k=4) if h.title.startswith("Carrow")]
+    assert_consistent(a)
+    assert_consistent(b)

@@ -99,6 +99,9 @@ class Store:
         self._rw = RWLock()  # queries share it; reopening the client takes it alone
         self._reopened_at = 0.0
         self.refresh_every_s = REFRESH_EVERY_S
+        # Whose writes this Store has in memory already: locally every Store of the
+        # process (they share one Chroma System); on a server only its own lexical writes.
+        self._writer = _PROCESS if not settings.chroma_url else uuid.uuid4().hex[:12]
         self.lexical = self._open_lexical()
         try:
             self.chunks = self._collection(CHUNKS)
@@ -135,7 +138,7 @@ class Store:
             generation = self.generation()
             if generation == self._known_generation:
                 return False
-            if generation.startswith(_PROCESS + ":"):
+            if generation.startswith(self._writer + ":"):
                 self._known_generation = generation
                 return False  # written in this process, through the System it shares
             if time.monotonic() - self._reopened_at < self.refresh_every_s:
@@ -315,7 +318,7 @@ class Store:
     # -- change detection -------------------------------------------------------
     def _bump(self) -> None:
         """Record that the index changed: a new token in the articles collection's metadata."""
-        generation = f"{_PROCESS}:{uuid.uuid4().hex}"
+        generation = f"{self._writer}:{uuid.uuid4().hex}"
         self.articles.modify(metadata={**self._format(), "generation": generation})
         self._known_generation = generation  # this process's own write: its vectors are in memory
 
