@@ -204,7 +204,12 @@ def measure_retrieval(store, embedder, queries: list[str], reps: int, cfg: Confi
     }
 
 
-def bench_retrieval(store, embedder, base: list[BaseArticle], sizes: list[int], cfg: Config, tag: str) -> dict:
+def bench_retrieval(
+    store, embedder, base: list[BaseArticle], sizes: list[int], cfg: Config, tag: str, base_dir=None
+) -> dict:
+    """Latency at each size; with ``base_dir`` (the index the base corpus came from), the
+    growth figures at the largest size too (:mod:`rag.devtools.bench_growth`), the
+    latency during another process's ingest under ``"during_ingest_ms"``."""
     idx = ScaledIndex(store, base)
     queries = load_questions(cfg.gold, limit=cfg.queries) if cfg.gold else []
     out = {}
@@ -215,6 +220,12 @@ def bench_retrieval(store, embedder, base: list[BaseArticle], sizes: list[int], 
         r = measure_retrieval(store, embedder, queries, cfg.query_reps, cfg, prof)
         r["build_write_s"] = round(idx.write_s, 1)
         out[size_label(size)] = r
+        if base_dir is not None and size == max(sizes) and queries:
+            from rag.devtools.bench_growth import bench_growth
+
+            growth, during = bench_growth(store, embedder, idx, queries, base_dir, cfg.during_ingest_s)
+            r.update(growth)
+            out["during_ingest_ms"] = during
         say(
             f"retrieval[{tag}] {size_label(size)}: p50 {r['p50']} ms, p95 {r['p95']} ms "
             f"(with the sentence rerank {r['with_rerank']['p50']} / {r['with_rerank']['p95']} ms), "
