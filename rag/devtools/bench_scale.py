@@ -205,11 +205,11 @@ def measure_retrieval(store, embedder, queries: list[str], reps: int, cfg: Confi
 
 
 def bench_retrieval(
-    store, embedder, base: list[BaseArticle], sizes: list[int], cfg: Config, tag: str, base_dir=None
+    store, embedder, base: list[BaseArticle], sizes: list[int], cfg: Config, tag: str, at_largest=None
 ) -> dict:
-    """Latency at each size; with ``base_dir`` (the index the base corpus came from), the
-    growth figures at the largest size too (:mod:`rag.devtools.bench_growth`), the
-    latency during another process's ingest under ``"during_ingest_ms"``."""
+    """Latency at each size; ``at_largest(store, idx, queries)`` runs at the largest size
+    and returns (figures added to that size, ``"during_ingest_ms"``), as
+    :func:`rag.devtools.bench_growth.bench_growth` does."""
     idx = ScaledIndex(store, base)
     queries = load_questions(cfg.gold, limit=cfg.queries) if cfg.gold else []
     out = {}
@@ -220,10 +220,8 @@ def bench_retrieval(
         r = measure_retrieval(store, embedder, queries, cfg.query_reps, cfg, prof)
         r["build_write_s"] = round(idx.write_s, 1)
         out[size_label(size)] = r
-        if base_dir is not None and size == max(sizes) and queries:
-            from rag.devtools.bench_growth import bench_growth
-
-            growth, during = bench_growth(store, embedder, idx, queries, base_dir, cfg.during_ingest_s)
+        if at_largest is not None and size == max(sizes) and queries:
+            growth, during = at_largest(store, idx, queries)
             r.update(growth)
             out["during_ingest_ms"] = during
         say(
