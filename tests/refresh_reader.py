@@ -54,7 +54,7 @@ def main(data: Path, n: int) -> dict:
     cs = chunk_article(seed.id, seed.text)
     with store.write_lock():
         store.add_articles([(seed, cs, emb.embed([c.text for c in cs]))])
-    store.refresh_every_s = 0.0  # reopen on every foreign write seen
+    store.refresh_every_s = store.reopen_share = 0.0  # reopen on every foreign write seen
     stop = data / "stop-writing"
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(Path(__file__).parent), str(data), str(stop)])
     reopens, warm, t0 = 0, None, time.monotonic()
@@ -75,8 +75,7 @@ def main(data: Path, n: int) -> dict:
         except subprocess.TimeoutExpired:
             writer.kill()
             writer.wait()
-    store.refresh_every_s = 0.0
-    store.refresh()
+    store.refresh(force=True)
     last = max(store.article_index())
     hit = store.query(emb.embed([f"ferry w{int(last[1:])}x"])[0], k=1)["ids"][0]
     out = {

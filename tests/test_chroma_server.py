@@ -182,8 +182,7 @@ def test_each_clients_lexical_index_follows_the_server(server, tmp_path):
     assert Retriever(b, WordEmbedder()).search("Carrow bridge", k=1)[0].title.startswith("Carrow")
     (folder / "carrow.txt").unlink()
     assert ingest_paths(a, WordEmbedder(), [folder]).removed == ["carrow.txt"]
-    b.refresh_every_s = 0.0
-    assert b.refresh() is True
+    assert b.refresh(force=True) is True
     assert not [h for h in Retriever(b, WordEmbedder()).search("Carrow bridge", k=4) if h.title.startswith("Carrow")]
     assert_consistent(a)
     assert_consistent(b)

@@ -43,6 +43,7 @@ _PROCESS = uuid.uuid4().hex[:12]
 # Reopening the local Chroma client costs O(index) on the next query (the vectors are
 # read back whole), so a reader reopens it at most this often; a Chroma server needs none.
 REFRESH_EVERY_S = 2.0
+REOPEN_SHARE = 0.1  # and at most this share of the time goes to reopening (at 1M, seconds each)
 
 
 def _reading(method: Callable) -> Callable:
@@ -97,8 +98,9 @@ class Store:
             ) from exc
         self._thread_lock = threading.RLock()
         self._rw = RWLock()  # queries share it; reopening the client takes it alone
-        self._reopened_at = 0.0
+        self._next_reopen = 0.0
         self.refresh_every_s = REFRESH_EVERY_S
+        self.reopen_share = REOPEN_SHARE
         # Whose writes this Store has in memory already: locally every Store of the
         # process (they share one Chroma System); on a server only its own lexical writes.
         self._writer = _PROCESS if not settings.chroma_url else uuid.uuid4().hex[:12]
@@ -119,10 +121,11 @@ class Store:
         with self.write_lock():
             sync_lexical(self)
 
-    def refresh(self) -> bool:
+    def refresh(self, force: bool = False) -> bool:
         """Reopen a local index that another process has written to since this Store last
-        looked (at most every ``refresh_every_s``, :data:`REFRESH_EVERY_S` by default);
-        True when it did.
+        looked; True when it did. At most every ``refresh_every_s`` (:data:`REFRESH_EVERY_S`),
+        and so that reopening takes at most ``reopen_share`` of the time: the reopen loads
+        every vector (0.5 s at 100k), and queries wait for it (``force``: now).
 
         Chroma keeps the vector index in memory per process and never reloads it, so a
         long-running reader (``rag serve``) would not find the vectors of a later
@@ -141,23 +144,33 @@ class Store:
             if generation.startswith(self._writer + ":"):
                 self._known_generation = generation
                 return False  # written in this process, through the System it shares
-            if time.monotonic() - self._reopened_at < self.refresh_every_s:
+            if not force and time.monotonic() < self._next_reopen:
                 return False  # seen on a later call
             self.lexical.refresh()
             if self.lock_path is None:  # a Chroma server: its vectors are always current
                 self._sync_lexical()
                 self._known_generation = generation
-                self._reopened_at = time.monotonic()
+                self._reopened(0.0)
                 return True
             cap_malloc_arenas()  # a process that reopens clients: keep its memory flat
+            t0 = time.monotonic()
             with self._rw.exclusive():
                 self.client.close()
                 self.client = self._persistent_client()
                 self.chunks = self._collection(CHUNKS)
                 self.articles = self._collection(ARTICLES)
+                probe = np.zeros(self.dim, dtype=np.float32)
+                probe[0] = 1.0
+                self.chunks.query(query_embeddings=[probe.tolist()], n_results=1, include=[])  # load the vectors
             self._known_generation = generation
-            self._reopened_at = time.monotonic()
+            self._reopened(time.monotonic() - t0)
             return True
+
+    def _reopened(self, cost_s: float) -> None:
+        """The next reopen waits ``refresh_every_s``, or longer when a reopen is costly
+        (it then takes at most ``reopen_share`` of the time)."""
+        wait = max(self.refresh_every_s, cost_s / self.reopen_share if self.reopen_share else 0.0)
+        self._next_reopen = time.monotonic() + wait
 
     def _open_lexical(self) -> LexicalStore:
         path = self.settings.data_dir / "lexical"
