@@ -39,3 +39,19 @@ def get_all(col, include: list[str]) -> dict:
 
 def article_from(aid: str, text: str, meta: dict) -> Article:
     return Article(id=aid, text=text or "", **{k: str(meta.get(k, "") or "") for k in FIELDS})
+
+
+def source_rows(index: dict[str, dict]) -> list[dict]:
+    """One row per article (``index``: article id -> record metadata), by file."""
+    rows = [
+        {
+            "article_id": aid,
+            "file": m.get("file", ""),
+            "title": m.get("title", ""),
+            "outlet": m.get("outlet", ""),
+            "published": m.get("published", ""),
+            "chunks": int(m.get("n_chunks", 0)),
+        }
+        for aid, m in index.items()
+    ]
+    return sorted(rows, key=lambda r: (r["file"], r["article_id"]))

@@ -28,7 +28,7 @@ from rag.errors import RagError
 from rag.index.lexical_store import FORMAT as LEXICAL_FORMAT
 from rag.index.lexical_store import LexicalChunk, LexicalStore, day_number
 from rag.index.memory import cap_malloc_arenas
-from rag.index.records import article_from, get_all, meta_article
+from rag.index.records import article_from, get_all, meta_article, source_rows
 from rag.index.rwlock import RWLock
 from rag.ingest.chunk import CHUNKER_VERSION
 from rag.settings import Settings
@@ -411,16 +411,4 @@ class Store:
     @_reading
     def sources(self) -> list[dict]:
         """The ingested articles, for `rag sources` and the Library tab."""
-        rows = []
-        for aid, m in self.article_index().items():
-            rows.append(
-                {
-                    "article_id": aid,
-                    "file": m.get("file", ""),
-                    "title": m.get("title", ""),
-                    "outlet": m.get("outlet", ""),
-                    "published": m.get("published", ""),
-                    "chunks": int(m.get("n_chunks", 0)),
-                }
-            )
-        return sorted(rows, key=lambda r: (r["file"], r["article_id"]))
+        return source_rows(self.article_index())
