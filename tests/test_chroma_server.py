@@ -174,10 +174,12 @@ def test_each_clients_lexical_index_follows_the_server(server, tmp_path):
     folder.mkdir()
     for t in TOWNS[:4]:
         (folder / f"{t.lower()}.txt").write_text(story(t), encoding="utf-8")
-    a = Store(Settings(chroma_url=server, data_dir=tmp_path / "a"), WordEmbedder.name, 384)
+    # The server's collections are in the real embedder's format (WordEmbedder's vectors
+    # are 384-d too): this test is about the lexical side.
+    a = Store(Settings(chroma_url=server, data_dir=tmp_path / "a"), EMBEDDER_NAME, 384)
     a.rebuild()
     ingest_paths(a, WordEmbedder(), [folder])
-    b = Store(Settings(chroma_url=server, data_dir=tmp_path / "b"), WordEmbedder.name, 384)
+    b = Store(Settings(chroma_url=server, data_dir=tmp_path / "b"), EMBEDDER_NAME, 384)
     assert b.lexical.count() == a.lexical.count() == 4
     assert Retriever(b, WordEmbedder()).search("Carrow bridge", k=1)[0].title.startswith("Carrow")
     (folder / "carrow.txt").unlink()

@@ -19,7 +19,7 @@ N = 200  # reopens in CI; the 1,000 figure is measured once (docs/performance.md
 
 def test_store_uses_no_private_chroma_state():
     src = (TESTS.parent / "rag" / "index" / "store.py").read_text(encoding="utf-8")
-    assert "SharedSystemClient" not in src and "_identifier_to" not in src
+    assert "_identifier_to" not in src and "._system" not in src
 
 
 def test_reader_memory_is_flat_over_many_foreign_writes(tmp_path, capsys):

@@ -91,6 +91,13 @@ class Store:
         except RagError:
             raise
         except Exception as exc:
+            if not settings.chroma_url:
+                # A System that failed to start stays in Chroma's process-wide cache and
+                # every later client of the folder gets it, broken (even after
+                # `--rebuild` deleted the folder); Chroma's public reset of that cache.
+                from chromadb.api.shared_system_client import SharedSystemClient
+
+                SharedSystemClient.clear_system_cache()
             where = settings.chroma_url or str(settings.data_dir)
             raise RagError(
                 f"cannot open the index at {where}: {exc.__class__.__name__}: {str(exc)[:200]}"
