@@ -46,6 +46,12 @@ REFRESH_EVERY_S = 2.0
 REOPEN_SHARE = 0.1  # and at most this share of the time goes to reopening (at 1M, seconds each)
 
 
+def _clear_chroma_cache() -> None:
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()  # Chroma's public reset of its System cache
+
+
 def _reading(method: Callable) -> Callable:
     """Run a read on the shared side of the store's lock (a reopen takes it alone)."""
 
@@ -91,13 +97,8 @@ class Store:
         except RagError:
             raise
         except Exception as exc:
-            if not settings.chroma_url:
-                # A System that failed to start stays in Chroma's process-wide cache and
-                # every later client of the folder gets it, broken (even after
-                # `--rebuild` deleted the folder); Chroma's public reset of that cache.
-                from chromadb.api.shared_system_client import SharedSystemClient
-
-                SharedSystemClient.clear_system_cache()
+            if not settings.chroma_url:  # a System that failed to start stays cached, broken,
+                _clear_chroma_cache()  # for every later client of the folder (even after --rebuild)
             where = settings.chroma_url or str(settings.data_dir)
             raise RagError(
                 f"cannot open the index at {where}: {exc.__class__.__name__}: {str(exc)[:200]}"
@@ -129,20 +130,13 @@ class Store:
             sync_lexical(self)
 
     def refresh(self, force: bool = False) -> bool:
-        """Reopen a local index that another process has written to since this Store last
-        looked; True when it did. At most every ``refresh_every_s`` (:data:`REFRESH_EVERY_S`),
-        and so that reopening takes at most ``reopen_share`` of the time: the reopen loads
-        every vector (0.5 s at 100k), and queries wait for it (``force``: now).
-
-        Chroma keeps the vector index in memory per process and never reloads it, so a
-        long-running reader (``rag serve``) would not find the vectors of a later
-        ``rag ingest`` in another terminal (chroma-core/chroma#3792), while ``get`` does
-        see the new chunks. Closing the client stops its System (public ``close()``; it
-        must be this process's only client of the folder) and a new client loads the
-        vectors from disk. Queries hold the shared side of a lock that the reopen takes
-        alone, so none runs on a closed client. The lexical index needs no reopen.
-        On a Chroma server the vectors are always current and the lexical index, this
-        machine's own, takes in what other clients wrote (:func:`rag.index.orphans.sync_lexical`).
+        """Reopen a local index another process has written to since this Store last looked
+        (``force``: whatever the throttle); True when it did. Chroma loads the vectors once
+        per process (chroma-core/chroma#3792): the public ``close()`` stops this process's
+        System (it must be the folder's only client here) and a new client loads them, under
+        the exclusive side of the lock every query shares. At most every ``refresh_every_s``,
+        and taking at most ``reopen_share`` of the time (a reopen costs 0.5 s at 100k). On a
+        Chroma server only the lexical index takes in other clients' writes.
         """
         with self._thread_lock:
             generation = self.generation()
