@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +36,13 @@ from rag.text import lexical_tokens
 
 # Bumped when the schema or the tokenisation changes: an index of another format must be
 # rebuilt (`rag ingest --rebuild`), never read with the wrong tokens.
-FORMAT = {"format": 1, "tokens": "lexical_tokens-v1"}
+FORMAT = {"format": 2, "tokens": "lexical_tokens-v1"}
 FORMAT_FILE = "rag-format.json"
 WRITER_HEAP = 64_000_000  # bytes of tantivy's indexing arena (its minimum is 15 MB per thread)
+# BM25 as ranked: Lucene's variant, k1 = 1.5, b = 0.75, exact document lengths.
+# tantivy's own BM25 (k1 = 1.2, lengths quantised to a byte) only picks the candidates.
+K1, B = 1.5, 0.75
+CANDIDATES = 200  # tantivy's best, re-scored exactly (at least 4 * k)
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:$|T)")
 
 
@@ -80,10 +86,28 @@ def _schema():
     sb.add_text_field("article_id", stored=True, tokenizer_name="raw", index_option="basic")
     # Pre-tokenised text: the tokens of lexical_tokens joined by spaces; term
     # frequencies for BM25, no positions (no phrase queries).
-    sb.add_text_field("body", tokenizer_name="whitespace", index_option="freq")
+    sb.add_text_field("body", stored=True, tokenizer_name="whitespace", index_option="freq")
+    sb.add_integer_field("ntok", stored=True, fast=True)  # the body's token count (at least 1)
     sb.add_text_field("outlet", tokenizer_name="raw", index_option="basic")  # lowercased
     sb.add_integer_field("published", indexed=True, fast=True)  # YYYYMMDD; absent without a date
     return sb.build()
+
+
+def bm25_scores(query: list[str], docs: list[list[str]], n: int, avg_len: float, df: dict[str, int]) -> list[float]:
+    """BM25 (Lucene's idf ``ln(1 + (n - df + 0.5) / (df + 0.5))``, ``K1``, ``B``) of each
+    tokenised doc for the query tokens (a repeated query token counts again; a token no
+    chunk has scores nothing); a doc's length is its token count, at least 1.
+
+    >>> [round(s, 3) for s in bm25_scores(["harbour"], [["harbour", "reopened"], ["boats"]], 4, 2.0, {"harbour": 1})]
+    [0.482, 0.0]
+    """
+    idf = {w: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for w, d in df.items() if d > 0}
+    out = []
+    for toks in docs:
+        tf = Counter(toks)
+        norm = K1 * (1.0 - B + B * max(1, len(toks)) / avg_len)
+        out.append(sum((idf[w] * tf[w] / (norm + tf[w]) for w in query if w in idf and tf[w]), 0.0))
+    return out
 
 
 class LexicalStore:
@@ -195,12 +219,14 @@ class LexicalStore:
             for aid in dict.fromkeys(c.article_id for c in chunks):
                 self._writer.delete_documents_by_term("article_id", aid)
             for c in chunks:
+                toks = _tokens(c.text)
                 doc = t.Document(
                     chunk_id=c.chunk_id,
                     article_id=c.article_id,
-                    body=" ".join(_tokens(c.text)),
+                    body=" ".join(toks),
                     outlet=c.outlet.strip().lower(),
                 )
+                doc.add_integer("ntok", max(1, len(toks)))
                 day = day_number(c.published)
                 if day is not None:
                     doc.add_integer("published", day)
@@ -267,11 +293,20 @@ class LexicalStore:
                 [(t.Occur.Must, q), (t.Occur.Must, t.Query.const_score_query(t.Query.boolean_query(filters), 0.0))]
             )
         searcher = self._index.searcher()
-        out = []
-        for score, addr in searcher.search(q, k, count=False).hits:
-            doc = searcher.doc(addr)
-            out.append(LexicalHit(doc["chunk_id"][0], doc["article_id"][0], float(score)))
-        return out
+        found = searcher.search(q, max(CANDIDATES, 4 * k), count=False).hits
+        if not found:
+            return []
+        docs = [searcher.doc(addr) for _, addr in found]
+        scores = bm25_scores(toks, [d["body"][0].split() for d in docs], *self._collection_stats(searcher, toks))
+        order = sorted(range(len(docs)), key=lambda i: -scores[i])[:k]
+        return [LexicalHit(docs[i]["chunk_id"][0], docs[i]["article_id"][0], scores[i]) for i in order]
+
+    def _collection_stats(self, searcher, toks: list[str]) -> tuple[int, float, dict[str, int]]:
+        """Chunks in the index, their mean token count and each token's document frequency."""
+        n = searcher.num_docs
+        agg = searcher.aggregate(self._t.Query.all_query(), {"len": {"sum": {"field": "ntok"}}})
+        total = float(agg["len"]["value"] or 0.0)
+        return n, (total / n if n else 1.0), {w: searcher.doc_freq("body", w) for w in set(toks)}
 
     def has_term(self, token: str) -> bool:
         """Whether a chunk in the index (deleted ones not counted) has this token
