@@ -252,3 +252,43 @@ def test_writer_killed_mid_write_leaves_whole_articles(tmp_path):
         assert len(mine) <= acked + 2  # at most the commit in flight besides
         lex.add(_article(f"after{run}", ["still writable"]))
         assert lex.article_counts()[f"after{run}"] == 1
+
+
+def test_ranks_by_exact_bm25_over_the_live_chunks(tmp_path):
+    """Scores are BM25 (k1 1.5, b 0.75, Lucene idf) with exact token counts, computed
+    here independently from the corpus, before and after a delete."""
+    import math
+    import random
+
+    from rag.index.lexical_store import _tokens
+
+    rng = random.Random(7)
+    words = [f"word{i}x" for i in range(40)]
+    texts = {f"a{i}": " ".join(rng.choices(words, k=rng.randint(2, 50))) for i in range(120)}
+    lex = LexicalStore(tmp_path / "lex")
+    lex.add([c for aid, t in texts.items() for c in _article(aid, [t])])
+
+    def expected(query: str) -> list[tuple[str, float]]:
+        docs = {f"{aid}:0": _tokens(t) for aid, t in texts.items()}
+        n, avg = len(docs), sum(max(1, len(d)) for d in docs.values()) / len(docs)
+        out = []
+        for cid, d in docs.items():
+            s = 0.0
+            for w in _tokens(query):
+                df = sum(w in x for x in docs.values())
+                tf = d.count(w)
+                if tf:
+                    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+                    s += idf * tf / (1.5 * (0.25 + 0.75 * max(1, len(d)) / avg) + tf)
+            if s > 0:
+                out.append((cid, s))
+        return sorted(out, key=lambda x: -x[1])[:10]
+
+    for _ in range(2):
+        for q in (" ".join(rng.sample(words, 3)) for _ in range(5)):
+            got = [round(h.score, 6) for h in lex.search(q, k=10)]
+            assert got == pytest.approx([round(s, 6) for _, s in expected(q)], abs=1e-6)
+        gone = [f"a{i}" for i in range(0, 120, 3)]
+        lex.delete(gone)
+        for aid in gone:
+            texts.pop(aid, None)

@@ -306,7 +306,13 @@ class LexicalStore:
         n = searcher.num_docs
         agg = searcher.aggregate(self._t.Query.all_query(), {"len": {"sum": {"field": "ntok"}}})
         total = float(agg["len"]["value"] or 0.0)
-        return n, (total / n if n else 1.0), {w: searcher.doc_freq("body", w) for w in set(toks)}
+        return n, (total / n if n else 1.0), {w: self._live_doc_freq(searcher, w) for w in set(toks)}
+
+    def _live_doc_freq(self, searcher, token: str) -> int:
+        """Chunks having ``token``, deleted ones not counted (tantivy's ``doc_freq`` counts
+        them until their segment is merged)."""
+        q = self._t.Query.term_query(self.schema, "body", token, "basic")
+        return searcher.search(q, 1, count=True).count
 
     def has_term(self, token: str) -> bool:
         """Whether a chunk in the index (deleted ones not counted) has this token
