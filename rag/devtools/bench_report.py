@@ -56,13 +56,20 @@ def summary(report: dict) -> dict:
     ing = report.get("ingest") or {}
     ans = report.get("answer") or {}
     lim = report.get("model_limit") or {}
+    during = report.get("during_ingest_ms")
     return {
         "ingest": {k: ing.get(k) for k in ("articles_per_s", "chunks_per_s", "reingest_s")},
         "embed_sentences_per_s": report.get("embed_sentences_per_s"),
         "retrieval_ms": {
-            k: {"p50": v["p50"], "p95": v["p95"], "with_rerank": v.get("with_rerank")}
+            k: {
+                "p50": v["p50"],
+                "p95": v["p95"],
+                "with_rerank": v.get("with_rerank"),
+                **({"after_ingest_ms": v["after_ingest_ms"]} if "after_ingest_ms" in v else {}),
+            }
             for k, v in (report.get("retrieval_ms") or {}).items()
         },
+        "during_ingest_ms": {k: during.get(k) for k in ("p50", "p95", "errors")} if during else None,
         "answer": {k: ans.get(k) for k in ANSWER_KEYS},
         "model_limit": {k: lim.get(k) for k in ("prompt_tokens_per_s", "tokens_per_s")},
         "brief_all_s": report.get("brief_all_s"),
