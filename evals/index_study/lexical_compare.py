@@ -219,6 +219,16 @@ def _acknowledged(lines: list[str], start: int) -> tuple[int, set[int], set[int]
     return acked, done, pending
 
 
+def _start_writer(backend: str, work: Path, start: int, seed: int, *extra: str) -> subprocess.Popen:
+    """A writer process (``cmd_writer``), once it says it is ready."""
+    cmd = [sys.executable, __file__, "writer", "--backend", backend, "--dir", str(work)]
+    proc = subprocess.Popen(
+        [*cmd, "--start", str(start), "--seed", str(seed), *extra], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
 def cmd_crash(args) -> dict:
     """SIGKILL a writer at random moments (each run appends 1-40 articles per commit and
     sometimes deletes one). After each kill the index must open, hold every acknowledged
@@ -232,28 +242,7 @@ def cmd_crash(args) -> dict:
     results = []
     start, deleted, maybe, expect = 0, set(), set(), {}
     for kill in range(args.kills):
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                "writer",
-                "--backend",
-                args.backend,
-                "--dir",
-                str(work),
-                "--start",
-                str(start),
-                "--seed",
-                str(kill),
-                "--max-articles",
-                "40",
-                "--delete-every",
-                "4",
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert proc.stdout.readline().strip() == "ready"
+        proc = _start_writer(args.backend, work, start, kill, "--max-articles", "40", "--delete-every", "4")
         time.sleep(rnd.uniform(0.3, 2.5))
         proc.send_signal(signal.SIGKILL)
         lines = proc.stdout.read().splitlines()
@@ -304,28 +293,7 @@ def cmd_during(args) -> dict:
     """Reader latency while another process writes, and how soon the reader sees a commit."""
     work = Path(args.dir)
     start = 50_000_000
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "writer",
-            "--backend",
-            args.backend,
-            "--dir",
-            str(work),
-            "--start",
-            str(start),
-            "--seed",
-            "0",
-            "--max-articles",
-            "32",
-            "--pause",
-            "0.5",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout.readline().strip() == "ready"
+    proc = _start_writer(args.backend, work, start, 0, "--max-articles", "32", "--pause", "0.5")
     corpus = Corpus()
     be = BACKENDS[args.backend](work, write=False)
     qs = questions()
