@@ -116,6 +116,10 @@ def test_bench_command_end_to_end_on_a_tiny_corpus(tmp_path, capsys, embedder):
     assert set(got["retrieval_ms"]) == {"60", "150"}
     assert all(v["p50"] <= v["p95"] for v in got["retrieval_ms"].values())
     assert all(v["with_rerank"]["p50"] <= v["with_rerank"]["p95"] for v in got["retrieval_ms"].values())
+    # The growth figures of the largest size, in the shape issue 17 asks for.
+    assert got["retrieval_ms"]["150"]["after_ingest_ms"] > 0 and "after_ingest_ms" not in got["retrieval_ms"]["60"]
+    during = got["during_ingest_ms"]
+    assert set(during) == {"p50", "p95", "errors"} and during["errors"] == 0 and during["p50"] <= during["p95"]
     assert got["detail"]["ingest"]["articles"] == 6  # the tiny corpus and the five seeds
     assert got["answer"]["ttft_ms_p50"] is None  # skipped stages are null, not invented
     assert json.loads((out / "report.json").read_text())["retrieval_ms"] == got["retrieval_ms"]

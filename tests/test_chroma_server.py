@@ -34,8 +34,8 @@ def server(tmp_path_factory):
         yield url
 
 
-def _reset(url: str) -> Store:
-    store = Store(Settings(chroma_url=url), EMBEDDER_NAME, 384)
+def _reset(url: str, data_dir: Path) -> Store:
+    store = Store(Settings(chroma_url=url, data_dir=data_dir), EMBEDDER_NAME, 384)
     store.rebuild()
     return store
 
@@ -58,7 +58,7 @@ def _cli(*args: str, env_dir: Path) -> subprocess.Popen:
 
 
 def test_ingest_and_search_through_the_server(server, tmp_path, embedder, capsys):
-    _reset(server)
+    _reset(server, tmp_path / "reset")
     rag = Rag(Settings(chroma_url=server, data_dir=tmp_path / "unused"))
     report = rag.ingest([SEEDS])
     assert len(report.added) == 5 and not report.skipped
@@ -71,14 +71,14 @@ def test_ingest_and_search_through_the_server(server, tmp_path, embedder, capsys
         "Only 1.1 million were listening" in r["text"] and r["outlet"] == "The Washington Post" for r in results
     ), [r["text"][:80] for r in results]
 
-    again = Rag(Settings(chroma_url=server)).ingest([SEEDS])
+    again = Rag(Settings(chroma_url=server, data_dir=tmp_path / "again")).ingest([SEEDS])
     assert len(again.unchanged) == 5 and not again.added
 
 
 def test_two_clients_ingesting_and_querying_at_once(server, tmp_path, embedder):
     """Two processes ingest different folders into one server while a third searches;
     afterwards every article is there exactly once with exactly its chunks."""
-    _reset(server)
+    _reset(server, tmp_path / "reset")
     news = tmp_path / "news"
     news.mkdir()
     for f in sorted((MULTILING / "articles").glob("M000*.txt")):
@@ -107,7 +107,7 @@ def test_two_clients_ingesting_and_querying_at_once(server, tmp_path, embedder):
     local.ingest([SEEDS, news])
     want = _chunk_counts(local.store)
 
-    store = Store(Settings(chroma_url=server), EMBEDDER_NAME, 384)
+    store = Store(Settings(chroma_url=server, data_dir=tmp_path / "check"), EMBEDDER_NAME, 384)
     files = Counter(m["file"] for m in store.article_index().values())
     assert files == Counter({f: 1 for f in want}), "every article exactly once"
     assert _chunk_counts(store) == want, "each article with exactly its chunks"
@@ -120,7 +120,7 @@ def test_a_second_client_keeps_chunks_awaiting_their_commit_marker(server, tmp_p
     """On a server there is no cross-process lock: chunks written by one client whose
     article record is not written yet must survive another client's ingest; orphans
     older than the grace period are removed."""
-    store = _reset(server)
+    store = _reset(server, tmp_path / "one")
     text = (SEEDS / "002_c7922ba59901108c.txt").read_text(encoding="utf-8")
     chunks = chunk_article("inflight0000000a", text)
     vecs = embedder.embed([c.text for c in chunks])
@@ -144,7 +144,7 @@ def test_a_second_client_keeps_chunks_awaiting_their_commit_marker(server, tmp_p
         metadatas=[{**meta, "article_id": "dead00000000000a", "start": 0, "end": 1, "index": 0, "written_at": old}],
     )
     # Client 2 ingests meanwhile.
-    report = Rag(Settings(chroma_url=server)).ingest([SEEDS / "000_5cbc33d537700a93.txt"])
+    report = Rag(Settings(chroma_url=server, data_dir=tmp_path / "two")).ingest([SEEDS / "000_5cbc33d537700a93.txt"])
     assert report.orphans_removed == 1
     left = set(store.chunks.get(include=[])["ids"])
     assert {c.id for c in chunks} <= left, "in-flight chunks were deleted"
@@ -158,3 +158,33 @@ def test_a_second_client_keeps_chunks_awaiting_their_commit_marker(server, tmp_p
     )
     assert store.remove_orphans(min_age_s=0) == 0
     assert store.n_chunks() == sum(int(m["n_chunks"]) for m in store.article_index().values())
+
+
+def test_each_clients_lexical_index_follows_the_server(server, tmp_path):
+    """Clients with their own --data-dir keep their own lexical index: a client opened
+    later takes in what is on the server, and a removal by another client reaches it on
+    its next refresh (both indexes then hold exactly the server's articles)."""
+    from index_helpers import WordEmbedder, assert_consistent
+    from test_ingest import TOWNS, story
+
+    from rag.index.retrieve import Retriever
+    from rag.ingest.pipeline import ingest_paths
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for t in TOWNS[:4]:
+        (folder / f"{t.lower()}.txt").write_text(story(t), encoding="utf-8")
+    # The server's collections are in the real embedder's format (WordEmbedder's vectors
+    # are 384-d too): this test is about the lexical side.
+    a = Store(Settings(chroma_url=server, data_dir=tmp_path / "a"), EMBEDDER_NAME, 384)
+    a.rebuild()
+    ingest_paths(a, WordEmbedder(), [folder])
+    b = Store(Settings(chroma_url=server, data_dir=tmp_path / "b"), EMBEDDER_NAME, 384)
+    assert b.lexical.count() == a.lexical.count() == 4
+    assert Retriever(b, WordEmbedder()).search("Carrow bridge", k=1)[0].title.startswith("Carrow")
+    (folder / "carrow.txt").unlink()
+    assert ingest_paths(a, WordEmbedder(), [folder]).removed == ["carrow.txt"]
+    assert b.refresh(force=True) is True
+    assert not [h for h in Retriever(b, WordEmbedder()).search("Carrow bridge", k=4) if h.title.startswith("Carrow")]
+    assert_consistent(a)
+    assert_consistent(b)

@@ -1,5 +1,7 @@
 """Crash safety: `rag ingest` killed with SIGKILL at several points of a large run; the
-next run leaves every article exactly once and no orphan chunks, and search works."""
+next run leaves every article exactly once, in the vector index and in the lexical index,
+no orphan chunks in either, and search works. (tests/test_index_consistency.py kills a
+run at every single write step.)"""
 
 from __future__ import annotations
 
@@ -86,6 +88,9 @@ def check_index(data: Path, files: list[Path]) -> None:
     assert set(per) <= set(expected), "no orphan chunks"
     assert per == {aid: n for aid, (_, n) in expected.items()}, "each article has exactly its chunks"
     assert store.n_chunks() == sum(n for _, n in expected.values())
+    # The lexical index holds exactly the same: every article once, with its chunks.
+    assert store.lexical.article_counts() == {aid: n for aid, (_, n) in expected.items()}, "lexical index"
+    assert store.lexical.count() == store.n_chunks()
     store.close()
 
 
@@ -156,6 +161,6 @@ def test_interrupted_between_chunks_and_commit_marker(tmp_path, embedder, monkey
     assert orphans > 0, "the interrupted article left chunks behind"
 
     report = Rag(Settings(data_dir=tmp_path / "data")).ingest([folder])
-    assert report.orphans_removed == orphans
+    assert report.orphans_removed == orphans  # counted once, though in both indexes
     assert len(report.added) == 2 and len(report.unchanged) == 1
     check_index(tmp_path / "data", sorted(folder.glob("*.txt")))

@@ -121,11 +121,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_chroma_url_with_nothing_listening(embedder):
+def test_chroma_url_with_nothing_listening(embedder, tmp_path):
     with pytest.raises(RagError, match="cannot open the index at http://127.0.0.1:"):
-        _ = Rag(Settings(chroma_url=f"http://127.0.0.1:{_free_port()}")).store
+        _ = Rag(Settings(chroma_url=f"http://127.0.0.1:{_free_port()}", data_dir=tmp_path)).store
     with pytest.raises(RagError, match="is not a URL"):
-        _ = Rag(Settings(chroma_url="nonsense")).store
+        _ = Rag(Settings(chroma_url="nonsense", data_dir=tmp_path)).store
 
 
 @pytest.mark.server
@@ -134,7 +134,7 @@ def test_mismatched_index_on_a_chroma_server_is_rebuilt(tmp_path, embedder, caps
 
     folder = make_corpus(tmp_path / "news")
     with chroma_server(tmp_path / "server") as (url, _):
-        Store(Settings(chroma_url=url), "some-other-embedder", 768)
+        Store(Settings(chroma_url=url, data_dir=tmp_path / "other"), "some-other-embedder", 768)
         assert main(["search", "bridge", "--chroma-url", url]) == 1
         _one_line_error(capsys.readouterr().err, "rag ingest --rebuild")
         assert main(["ingest", str(folder), "--chroma-url", url, "--rebuild"]) == 0

@@ -211,7 +211,7 @@ class Answerer:
         if reader_model is not None:  # the model reads and decides (rag.answer.reading)
             yield from self._read(reader_model, q, standalone, passages, timings, t0)
             return
-        vocab = set(self.retriever.lexical().bm25.vocab_dict)
+        vocab = self.retriever.vocabulary()
         ok, why = answerable(q if not history else standalone, cands, chosen, vocab)
         if not ok:
             ans = self._refusal(q, passages, timings, t0, why)

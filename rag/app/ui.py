@@ -137,7 +137,7 @@ def serve(rag, host: str, port: int, auth: tuple[str, str] | None, seeds: Path |
         report = rag.ingest([seeds], sync=False)
         print(f"  added {len(report.added)} articles ({report.chunks_added} passages)", flush=True)
     print("Loading the model …", flush=True)
-    rag.retriever.lexical()  # warm the BM25 index and the embedder before the first visitor
+    rag.retriever.warm()  # load the vectors and the lexical index before the first visitor
     _ = rag.llm
     demo, url = start(rag, host, port, auth)
     shown = url if is_loopback(host) else f"http://{host}:{port}/"

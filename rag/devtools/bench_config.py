@@ -24,6 +24,7 @@ class Config:
     embed_reps: int = 3
     queries: int = 85
     query_reps: int = 2
+    during_ingest_s: float = 30.0  # queries timed while another process ingests
     questions: int | None = None  # None: all gold questions
     server_questions: int = 10
     limit_reps: int = 3
@@ -56,6 +57,7 @@ class Config:
             cfg.ingest_reps, cfg.reingest_reps, cfg.embed_sentences, cfg.embed_reps = 1, 2, 200, 2
             cfg.queries, cfg.query_reps, cfg.questions, cfg.server_questions, cfg.limit_reps = 10, 1, 5, 2, 2
             cfg.profile_questions = 3
+            cfg.during_ingest_s = 5.0
         if sizes:
             cfg.sizes = sorted(set(sizes))
             cfg.server_sizes = [s for s in cfg.sizes if s <= 10_000] or cfg.sizes[:1]

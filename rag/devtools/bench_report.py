@@ -17,6 +17,11 @@ TARGETS = {  # issue 7, on 2 cores with the bundled models
     "answer.ttft_ms_p50": ("<", 1000.0),
     "answer.total_ms_p50": ("<", 2500.0),
     "retrieval_ms.100k.p95": ("<", 50.0),
+    # issue 17: an index that grows while it serves
+    "retrieval_ms.1m.p95": ("<", 50.0),
+    "retrieval_ms.1m.after_ingest_ms": ("<", 100.0),
+    "during_ingest_ms.p95": ("<", 500.0),
+    "during_ingest_ms.errors": ("<", 1.0),
     "ingest.cold_s": ("<", 20.0),
     "ingest.reingest_s": ("<", 2.0),
     "peak_rss_mb": ("<", 1500.0),
@@ -52,13 +57,20 @@ def summary(report: dict) -> dict:
     ing = report.get("ingest") or {}
     ans = report.get("answer") or {}
     lim = report.get("model_limit") or {}
+    during = report.get("during_ingest_ms")
     return {
         "ingest": {k: ing.get(k) for k in ("articles_per_s", "chunks_per_s", "reingest_s")},
         "embed_sentences_per_s": report.get("embed_sentences_per_s"),
         "retrieval_ms": {
-            k: {"p50": v["p50"], "p95": v["p95"], "with_rerank": v.get("with_rerank")}
+            k: {
+                "p50": v["p50"],
+                "p95": v["p95"],
+                "with_rerank": v.get("with_rerank"),
+                **({"after_ingest_ms": v["after_ingest_ms"]} if "after_ingest_ms" in v else {}),
+            }
             for k, v in (report.get("retrieval_ms") or {}).items()
         },
+        "during_ingest_ms": {k: during.get(k) for k in ("p50", "p95", "errors")} if during else None,
         "answer": {k: ans.get(k) for k in ANSWER_KEYS},
         "model_limit": {k: lim.get(k) for k in ("prompt_tokens_per_s", "tokens_per_s")},
         "brief_all_s": report.get("brief_all_s"),
@@ -85,7 +97,7 @@ def write_chart(report: dict, path: Path) -> None:
         xs = [p[0] for p in pts]
         ax.plot(xs, [p[1] for p in pts], style, marker="o", label=f"{name} p50")
         ax.plot(xs, [p[2] for p in pts], style, marker="^", label=f"{name} p95")
-    ax.axhline(50, color="grey", lw=0.8, ls=":", label="target: p95 < 50 ms at 100k")
+    ax.axhline(50, color="grey", lw=0.8, ls=":", label="target: p95 < 50 ms (100k and 1M)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("chunks in the index")
@@ -161,13 +173,42 @@ def _retrieval_md(report: dict) -> list[str]:
         "the size of the index (its embedding cache emptied before each timed query). The scaled indexes "
         "repeat the real articles, so some of the best 10 chunks are copies whose sentences are embedded "
         "once, which flatters the larger sizes; on distinct text see the answers' cold-cache retrieval below. "
-        "Stage columns are medians of the stages timed one by one; 'first query after a change' includes "
-        "rebuilding the BM25 index from every chunk. 'signature (all ids, before)' is the change check the "
+        "Stage columns are medians of the stages timed one by one; 'first query after a change' is the first "
+        "search after the index grew (nothing is rebuilt: the lexical index on disk is incremental; BM25 is "
+        "its top-50 search). 'signature (all ids, before)' is the change check the "
         "lexical index ran on every query before this benchmark (list, sort and hash every article id); "
         "'signature (token)' is its replacement (one metadata read of the store's change token).",
         "",
         "![retrieval latency](retrieval.png)",
     ]
+    return lines + _growth_md(report)
+
+
+def _growth_md(report: dict) -> list[str]:
+    """The growth figures at the largest size, and the queries during another process's ingest."""
+    data = report.get("retrieval_ms") or {}
+    grown = [(k, v) for k, v in data.items() if "after_ingest_ms" in v]
+    during = report.get("during_ingest_ms")
+    if not grown and not during:
+        return []
+    lines = ["", "### An index that grows while it serves", ""]
+    for label, r in grown:
+        disk = r.get("disk_mb") or {}
+        lines.append(
+            f"At {label} ({r['chunks']:,} chunks before): first query after this process ingests 100 articles "
+            f"**{fmt(r['after_ingest_ms'])} ms** (the ingest {fmt(r.get('ingest_100_s'))} s); after another "
+            f"process ingests 100, the reader reopens its Chroma client and loads the vectors "
+            f"({fmt(r.get('reopen_ms'))} ms), then its first query takes {fmt(r.get('after_foreign_ingest_ms'))} ms. On disk: "
+            f"Chroma {fmt(disk.get('chroma'))} MB, lexical index {fmt(disk.get('lexical'))} MB; this process "
+            f"resident {fmt(r.get('rss_mb'))} MB."
+        )
+    if during:
+        lines.append(
+            f"Queries while another process ingests 32 articles at a time: {during['queries']} queries, "
+            f"p50 **{fmt(during['p50'])} ms**, p95 **{fmt(during['p95'])} ms**, max {fmt(during.get('max'))} ms, "
+            f"**{during['errors']} errors** (the reader reopens at most every {during.get('reopen_every_s')} s, "
+            f"and so that reopening takes at most {during.get('reopen_share')} of the time)."
+        )
     return lines
 
 

@@ -35,9 +35,11 @@ def pct(values: list[float], p: float) -> float | None:
 def size_label(n: int) -> str:
     """A short label for an index size.
 
-    >>> size_label(1000), size_label(100000), size_label(250)
-    ('1k', '100k', '250')
+    >>> size_label(1000), size_label(100000), size_label(250), size_label(1_000_000)
+    ('1k', '100k', '250', '1m')
     """
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}m"
     return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
 
 

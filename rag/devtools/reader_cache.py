@@ -69,7 +69,7 @@ def build(gold_paths: list[Path], out: Path, settings: Settings) -> int:
     from rag.api import Rag
 
     rag = Rag(settings)
-    vocab = set(rag.retriever.lexical().bm25.vocab_dict)
+    vocab = rag.retriever.vocabulary()
     texts = {s["file"]: rag.article(s["article_id"]).text for s in rag.sources()}
     items = []
     for gp in gold_paths:

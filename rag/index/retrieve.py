@@ -1,17 +1,16 @@
-"""Hybrid retrieval: dense (Chroma) plus lexical BM25 over the same chunks, fused by
-reciprocal rank fusion, then a sentence rerank of the best few, with a cap per article
+"""Hybrid retrieval: dense (Chroma) plus lexical BM25 (the tantivy index beside it) over
+the same chunks, each with the filters applied inside the index, fused by reciprocal
+rank fusion, then a sentence rerank of the best few, with a cap per article
 so one article cannot fill every slot.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag.index.lexical import LexicalIndex
+from rag.index.lexical_store import day_number
 from rag.text import evidence_spans, iso_day
 from rag.tuning import POOL, RERANK, RRF_K
 from rag.types import Hit
@@ -38,12 +37,32 @@ class Filters:
         return True
 
     def chroma_where(self) -> dict | None:
-        # Chroma compares strings only by equality, so dates are filtered in Python.
-        return {"outlet": self.outlet} if self.outlet else None
+        """The filters as a Chroma ``where`` on the chunks' ``outlet_key`` and ``day``
+        (YYYYMMDD, 0 without a date), so the vector search ranks only matching chunks.
+
+        >>> Filters(outlet="Port News", since="2024-05").chroma_where()
+        {'$and': [{'outlet_key': 'port news'}, {'day': {'$gte': 20240501}}]}
+        >>> Filters(until="2024").chroma_where()
+        {'$and': [{'day': {'$gte': 1}}, {'day': {'$lte': 20241231}}]}
+        """
+        conds: list[dict] = []
+        if self.outlet:
+            conds.append({"outlet_key": self.outlet.strip().lower()})
+        if self.since or self.until:
+            conds.append({"day": {"$gte": day_number(self.since) or 1}})  # a chunk without a date fails
+        if self.until:
+            conds.append({"day": {"$lte": day_number(self.until)}})
+        if not conds:
+            return None
+        return conds[0] if len(conds) == 1 else {"$and": conds}
 
     @property
     def active(self) -> bool:
         return bool(self.outlet or self.since or self.until)
+
+
+# A chunk's text and metadata, by chunk id: what the hits are built from.
+Info = dict[str, tuple[str, dict]]
 
 
 class Retriever:
@@ -53,27 +72,19 @@ class Retriever:
         self.store = store
         # Questions and sentences go through one cache, shared with the evidence stage.
         self.embedder = embedder if isinstance(embedder, CachedEmbedder) else CachedEmbedder(embedder)
-        self._lex: LexicalIndex | None = None
-        self._sig: str | None = None
-        self._lock = threading.Lock()
 
-    def _signature(self) -> str:
-        # The store's change token: one metadata read. Listing and hashing every article
-        # id cost ~140 ms per query at 100k chunks (docs/performance.md).
-        gen = self.store.generation()
-        if gen:
-            return "g:" + gen
-        ids = sorted(self.store.articles.get(include=[])["ids"])  # an index from before the token
-        return f"{self.store.n_chunks()}:" + hashlib.sha1("|".join(ids).encode()).hexdigest()
+    def vocabulary(self) -> Vocabulary:
+        """The lexical index's words (``word in retriever.vocabulary()``)."""
+        return Vocabulary(self.store.lexical)
 
-    def lexical(self) -> LexicalIndex:
-        with self._lock:
-            sig = self._signature()
-            if self._lex is None or sig != self._sig:
-                self.store.refresh()  # another process's write: load its vectors too
-                self._lex = LexicalIndex(self.store.all_chunks())
-                self._sig = sig
-            return self._lex
+    def warm(self) -> None:
+        """Load what the first query would (the vectors, the lexical index's files)."""
+        self.store.refresh()
+        if self.store.lexical.count():
+            probe = np.zeros(self.store.dim, dtype=np.float32)
+            probe[0] = 1.0
+            self.store.query(probe, k=1)
+            self.store.lexical.search("news", k=1)
 
     def search(
         self,
@@ -86,57 +97,63 @@ class Retriever:
     ) -> list[Hit]:
         """Top ``k`` chunks for ``query``, best first (``rerank=0``: the index lookup alone)."""
         filters = filters or Filters()
-        lex = self.lexical()
-        if not lex.ids:
+        self.store.refresh()  # another process's write: load its vectors too
+        if not self.store.lexical.count():
             return []
         qvec = self.embedder.embed([query])[0]
         fused: dict[str, float] = {}
-        dense_rank = self._dense_votes(qvec, filters, pool, fused)
-        lex_rank = self._lexical_votes(query, lex, filters, pool, fused)
+        info: Info = {}
+        dense_rank = self._dense_votes(qvec, filters, pool, fused, info)
+        lex_rank = self._lexical_votes(query, filters, pool, fused, info)
         ranked = sorted(fused, key=lambda c: -fused[c])
         if rerank:
-            self._rerank(qvec, [c for c in ranked if c in lex.pos][:rerank], lex, fused)
+            self._rerank(qvec, [c for c in ranked if c in info][:rerank], info, fused)
             ranked = sorted(fused, key=lambda c: -fused[c])
-        chosen = _cap_per_article(ranked, fused, lex, k, max_per_article)
-        return [_hit(lex, cid, round(fused[cid], 6), dense_rank.get(cid), lex_rank.get(cid)) for cid in chosen]
+        chosen = _cap_per_article(ranked, fused, info, k, max_per_article)
+        return [_hit(info, cid, round(fused[cid], 6), dense_rank.get(cid), lex_rank.get(cid)) for cid in chosen]
 
-    def _dense_votes(self, qvec: np.ndarray, filters: Filters, pool: int, fused: dict[str, float]) -> dict[str, int]:
-        """Add the vector search's reciprocal ranks to ``fused``; returns each chunk's rank."""
-        dense = self.store.query(qvec, k=pool * (3 if filters.active else 1), where=filters.chroma_where())
-        ranks: dict[str, int] = {}
-        rank = 0
-        for cid, meta in zip(dense["ids"][0], dense["metadatas"][0]):
-            if not filters.accepts(meta):
-                continue
-            ranks[cid] = rank
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-            rank += 1
-        return ranks
-
-    @staticmethod
-    def _lexical_votes(
-        query: str, lex: LexicalIndex, filters: Filters, pool: int, fused: dict[str, float]
+    def _dense_votes(
+        self, qvec: np.ndarray, filters: Filters, pool: int, fused: dict[str, float], info: Info
     ) -> dict[str, int]:
-        """Add BM25's reciprocal ranks (the best ``pool`` with a positive score) to ``fused``."""
-        scores = lex.scores(query)
+        """Add the vector search's reciprocal ranks to ``fused``; returns each chunk's rank."""
+        dense = self.store.query(qvec, k=pool, where=filters.chroma_where())
         ranks: dict[str, int] = {}
-        if not scores.any():
-            return ranks
         rank = 0
-        for i in np.argsort(-scores):
-            if scores[i] <= 0 or rank >= pool:
-                break
-            if not filters.accepts(lex.metas[i]):
+        for cid, doc, meta in zip(dense["ids"][0], dense["documents"][0], dense["metadatas"][0]):
+            if meta is None or not filters.accepts(meta):  # None: a vector whose chunk is deleted
                 continue
-            cid = lex.ids[i]
+            info[cid] = (doc, meta)
             ranks[cid] = rank
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
             rank += 1
         return ranks
 
-    def _rerank(self, qvec: np.ndarray, top: list[str], lex: LexicalIndex, fused: dict[str, float]) -> None:
+    def _lexical_votes(
+        self, query: str, filters: Filters, pool: int, fused: dict[str, float], info: Info
+    ) -> dict[str, int]:
+        """Add BM25's reciprocal ranks (the best ``pool`` matching chunks, filtered inside
+        the lexical index) to ``fused``; a chunk the vector search did not return is read
+        from Chroma (one ``get``)."""
+        found = self.store.lexical.search(
+            query, k=pool, since=filters.since, until=filters.until, outlet=filters.outlet
+        )
+        missing = [h.chunk_id for h in found if h.chunk_id not in info]
+        got = self.store.get_chunks(missing)
+        for cid, doc, meta in zip(got["ids"], got.get("documents") or [], got.get("metadatas") or []):
+            info[cid] = (doc, meta)
+        ranks: dict[str, int] = {}
+        rank = 0
+        for h in found:
+            if h.chunk_id not in info:  # an uncommitted or orphan chunk of the lexical index
+                continue
+            ranks[h.chunk_id] = rank
+            fused[h.chunk_id] = fused.get(h.chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            rank += 1
+        return ranks
+
+    def _rerank(self, qvec: np.ndarray, top: list[str], info: Info, fused: dict[str, float]) -> None:
         """Add to ``fused`` each of ``top``'s rank by its sentence closest to the query."""
-        docs = [lex.docs[lex.pos[cid]] for cid in top]
+        docs = [info[cid][0] for cid in top]
         sents = [[d[s:e] for s, e in evidence_spans(d)] for d in docs]
         flat = [s for ss in sents for s in ss]
         if not flat:
@@ -150,14 +167,24 @@ class Retriever:
             fused[cid] += 1.0 / (RRF_K + rank + 1)
 
 
-def _cap_per_article(ranked: list[str], fused: dict[str, float], lex: LexicalIndex, k: int, cap: int) -> list[str]:
+class Vocabulary:
+    """Membership in the lexical index's words, asked of the index (no word list in memory)."""
+
+    def __init__(self, lexical) -> None:
+        self._lexical = lexical
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self._lexical.has_term(word)
+
+
+def _cap_per_article(ranked: list[str], fused: dict[str, float], info: Info, k: int, cap: int) -> list[str]:
     """The best ``k`` chunks with at most ``cap`` per article; filled by score when too few articles."""
     chosen: list[str] = []
     per: dict[str, int] = {}
     for cid in ranked:  # first pass honours the per-article cap
-        if cid not in lex.pos:
+        if cid not in info:
             continue
-        aid = lex.metas[lex.pos[cid]].get("article_id", "")
+        aid = info[cid][1].get("article_id", "")
         if per.get(aid, 0) >= cap:
             continue
         per[aid] = per.get(aid, 0) + 1
@@ -165,14 +192,13 @@ def _cap_per_article(ranked: list[str], fused: dict[str, float], lex: LexicalInd
         if len(chosen) == k:
             break
     if len(chosen) < k:  # too few articles to honour the cap: fill by score
-        chosen += [c for c in ranked if c not in chosen and c in lex.pos][: k - len(chosen)]
+        chosen += [c for c in ranked if c not in chosen and c in info][: k - len(chosen)]
         chosen.sort(key=lambda c: -fused[c])
     return chosen
 
 
-def _hit(lex: LexicalIndex, cid: str, score: float, dense_rank: int | None, lexical_rank: int | None) -> Hit:
-    i = lex.pos[cid]
-    m = lex.metas[i]
+def _hit(info: Info, cid: str, score: float, dense_rank: int | None, lexical_rank: int | None) -> Hit:
+    doc, m = info[cid]
     return Hit(
         chunk_id=cid,
         article_id=m.get("article_id", ""),
@@ -180,7 +206,7 @@ def _hit(lex: LexicalIndex, cid: str, score: float, dense_rank: int | None, lexi
         title=m.get("title", ""),
         outlet=m.get("outlet", ""),
         published=m.get("published", ""),
-        text=lex.docs[i],
+        text=doc,
         start=int(m.get("start", 0)),
         end=int(m.get("end", 0)),
         score=score,

@@ -1,26 +1,35 @@
 """The index: two Chroma collections, ``chunks`` (embedded spans) and ``articles``
-(the stored article text, one record per article).
+(the stored article text, one record per article), and the lexical index beside them
+(:class:`rag.index.lexical_store.LexicalStore`, BM25 on disk).
 
-An article record is written *after* its chunks, so it doubles as a commit marker:
-chunks whose article record is missing are orphans from an interrupted run and are
-removed by :meth:`Store.remove_orphans`. Writers from several processes on one
-persistent directory are serialised by a file lock (Chroma promises no
-multi-process write safety for one directory).
+A write goes in this order: the Chroma chunks, then the lexical commit, then the
+article records, which are the commit marker. Chunks whose article record is missing,
+in either index, are orphans from an interrupted run and are removed by
+:meth:`Store.remove_orphans`. Writers from several processes on one persistent
+directory are serialised by a file lock (Chroma promises no multi-process write safety
+for one directory; a Chroma server is the way for several writers).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 
 from rag.errors import RagError
+from rag.index.lexical_store import FORMAT as LEXICAL_FORMAT
+from rag.index.lexical_store import LexicalChunk, LexicalStore, day_number
+from rag.index.memory import cap_malloc_arenas
+from rag.index.records import article_from, get_all, meta_article, source_rows
+from rag.index.rwlock import RWLock
 from rag.ingest.chunk import CHUNKER_VERSION
 from rag.settings import Settings
 from rag.tuning import ORPHAN_GRACE_S
@@ -28,53 +37,30 @@ from rag.types import Article, Chunk
 
 CHUNKS = "chunks"
 ARTICLES = "articles"
-PAGE = 10_000  # Chroma's SQLite fails on reads of more than ~32k records with metadata at once
-_FIELDS = ("file", "title", "outlet", "published", "url", "source")
 # Prefixes this process's change tokens: a write made here is already in this process's
 # Chroma System, so only other processes' writes make a reader reopen it (Store.refresh).
 _PROCESS = uuid.uuid4().hex[:12]
+# Reopening the local Chroma client costs O(index) on the next query (the vectors are
+# read back whole), so a reader reopens it at most this often; a Chroma server needs none.
+REFRESH_EVERY_S = 2.0
+REOPEN_SHARE = 0.1  # and at most this share of the time goes to reopening (at 1M, seconds each)
 
 
-def _meta_article(a: Article, n_chunks: int) -> dict:
-    return {
-        "file": a.file,
-        "title": a.title,
-        "outlet": a.outlet,
-        "published": a.published,
-        "url": a.url,
-        "source": a.source,
-        "n_chunks": n_chunks,
-        "ingested_at": time.time(),
-    }
-
-
-def _get_all(col, include: list[str]) -> dict:
-    """Every record of a collection, read in pages (one huge read fails in Chroma)."""
-    out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
-    offset = 0
-    while True:
-        got = col.get(include=include, limit=PAGE, offset=offset)
-        for k in out:
-            part = got.get(k)
-            out[k].extend(part if part is not None else [])
-        if len(got["ids"]) < PAGE:
-            return out
-        offset += PAGE
-
-
-def _article_from(aid: str, text: str, meta: dict) -> Article:
-    return Article(id=aid, text=text or "", **{k: str(meta.get(k, "") or "") for k in _FIELDS})
-
-
-def _forget_client(path: str) -> None:
-    """Stop and drop Chroma's cached System for a persistent ``path`` (if any)."""
+def _clear_chroma_cache() -> None:
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    system = SharedSystemClient._identifier_to_system.pop(path, None)
-    SharedSystemClient._identifier_to_refcount.pop(path, None)
-    if system is not None:
-        with contextlib.suppress(Exception):
-            system.stop()
+    SharedSystemClient.clear_system_cache()  # Chroma's public reset of its System cache
+
+
+def _reading(method: Callable) -> Callable:
+    """Run a read on the shared side of the store's lock (a reopen takes it alone)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._rw.shared():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Store:
@@ -106,23 +92,27 @@ class Store:
                 self.lock_path: Path | None = None
             else:
                 settings.data_dir.mkdir(parents=True, exist_ok=True)
-                self.client = chromadb.PersistentClient(
-                    path=str(settings.data_dir / "chroma"), settings=chroma_settings
-                )
+                self.client = self._persistent_client()
                 self.lock_path = settings.data_dir / "write.lock"
         except RagError:
             raise
         except Exception as exc:
-            if not settings.chroma_url:
-                # A failed open leaves a broken System in Chroma's process-wide cache;
-                # drop it so that `rag ingest --rebuild` can start afresh.
-                _forget_client(str(settings.data_dir / "chroma"))
+            if not settings.chroma_url:  # a System that failed to start stays cached, broken,
+                _clear_chroma_cache()  # for every later client of the folder (even after --rebuild)
             where = settings.chroma_url or str(settings.data_dir)
             raise RagError(
                 f"cannot open the index at {where}: {exc.__class__.__name__}: {str(exc)[:200]}"
                 " (if the data directory is damaged, run `rag ingest --rebuild`)"
             ) from exc
         self._thread_lock = threading.RLock()
+        self._rw = RWLock()  # queries share it; reopening the client takes it alone
+        self._next_reopen = 0.0
+        self.refresh_every_s = REFRESH_EVERY_S
+        self.reopen_share = REOPEN_SHARE
+        # Whose writes this Store has in memory already: locally every Store of the
+        # process (they share one Chroma System); on a server only its own lexical writes.
+        self._writer = _PROCESS if not settings.chroma_url else uuid.uuid4().hex[:12]
+        self.lexical = self._open_lexical()
         try:
             self.chunks = self._collection(CHUNKS)
             self.articles = self._collection(ARTICLES)
@@ -130,48 +120,93 @@ class Store:
             self.close()
             raise
         self._known_generation = self.generation()
+        if self.lock_path is None and check_format:
+            self._sync_lexical()  # articles other clients of the server wrote meanwhile
 
-    def refresh(self) -> bool:
-        """Reopen a local index that another process has written to since this Store last
-        looked; True when it did.
+    def _sync_lexical(self) -> None:
+        from rag.index.orphans import sync_lexical
 
-        Chroma keeps the vector index in memory per process and never reloads it, so a
-        long-running reader (``rag serve``) would not find the vectors of a later
-        ``rag ingest`` in another terminal (chroma-core/chroma#3792), while ``get`` does
-        see the new chunks. A new System loads them from disk; the old one is not stopped,
-        so a query running on it in another thread finishes.
+        with self.write_lock():
+            sync_lexical(self)
+
+    def refresh(self, force: bool = False) -> bool:
+        """Reopen a local index another process has written to since this Store last looked
+        (``force``: whatever the throttle); True when it did. Chroma loads the vectors once
+        per process (chroma-core/chroma#3792): the public ``close()`` stops this process's
+        System (it must be the folder's only client here) and a new client loads them, under
+        the exclusive side of the lock every query shares. At most every ``refresh_every_s``,
+        and taking at most ``reopen_share`` of the time (a reopen costs 0.5 s at 100k). On a
+        Chroma server only the lexical index takes in other clients' writes.
         """
-        if self.lock_path is None:  # a Chroma server: every client sees every write
-            return False
         with self._thread_lock:
             generation = self.generation()
             if generation == self._known_generation:
                 return False
-            self._known_generation = generation
-            if generation.startswith(_PROCESS + ":"):
+            if generation.startswith(self._writer + ":"):
+                self._known_generation = generation
                 return False  # written in this process, through the System it shares
-            import chromadb
-            from chromadb.api.shared_system_client import SharedSystemClient
-            from chromadb.config import Settings as ChromaSettings
-
-            path = str(self.settings.data_dir / "chroma")
-            SharedSystemClient._identifier_to_system.pop(path, None)
-            SharedSystemClient._identifier_to_refcount.pop(path, None)
-            self.client = chromadb.PersistentClient(
-                path=path, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-            )
-            self.chunks = self._collection(CHUNKS)
-            self.articles = self._collection(ARTICLES)
+            if not force and time.monotonic() < self._next_reopen:
+                return False  # seen on a later call
+            self.lexical.refresh()
+            if self.lock_path is None:  # a Chroma server: its vectors are always current
+                self._sync_lexical()
+                self._known_generation = generation
+                self._reopened(0.0)
+                return True
+            cap_malloc_arenas()  # a process that reopens clients: keep its memory flat
+            t0 = time.monotonic()
+            with self._rw.exclusive():
+                self.client.close()
+                self.client = self._persistent_client()
+                self.chunks = self._collection(CHUNKS)
+                self.articles = self._collection(ARTICLES)
+                probe = np.zeros(self.dim, dtype=np.float32)
+                probe[0] = 1.0
+                self.chunks.query(query_embeddings=[probe.tolist()], n_results=1, include=[])  # load the vectors
+            self._known_generation = generation
+            self._reopened(time.monotonic() - t0)
             return True
 
+    def _reopened(self, cost_s: float) -> None:
+        """The next reopen waits ``refresh_every_s``, or longer when a reopen is costly
+        (it then takes at most ``reopen_share`` of the time)."""
+        wait = max(self.refresh_every_s, cost_s / self.reopen_share if self.reopen_share else 0.0)
+        self._next_reopen = time.monotonic() + wait
+
+    def _open_lexical(self) -> LexicalStore:
+        path = self.settings.data_dir / "lexical"
+        try:
+            return LexicalStore(path)
+        except RagError:
+            if self._check_format:
+                raise
+            shutil.rmtree(path, ignore_errors=True)  # opened only to be rebuilt
+            return LexicalStore(path)
+
+    def _persistent_client(self):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        return chromadb.PersistentClient(
+            path=str(self.settings.data_dir / "chroma"),
+            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+        )
+
     def close(self) -> None:
-        """Release the local index folder (Chroma caches one open System per path)."""
-        if not self.settings.chroma_url:
-            _forget_client(str(self.settings.data_dir / "chroma"))
+        """Release the index (a local folder's Chroma System stops with its last client)."""
+        with self._rw.exclusive():
+            self.client.close()
 
     # -- format ---------------------------------------------------------------
     def _format(self) -> dict:
-        return {"embedder": self.embedder_name, "dim": self.dim, "chunker": CHUNKER_VERSION}
+        # "lexical": an index from before the lexical index (or of another format of it)
+        # is refused with the `--rebuild` message.
+        return {
+            "embedder": self.embedder_name,
+            "dim": self.dim,
+            "chunker": CHUNKER_VERSION,
+            "lexical": LEXICAL_FORMAT["format"],
+        }
 
     def _collection(self, name: str):
         try:
@@ -207,6 +242,7 @@ class Store:
                     self.client.delete_collection(name)
             self.chunks = self._collection(CHUNKS)
             self.articles = self._collection(ARTICLES)
+            self.lexical.rebuild()
             self._known_generation = self.generation()
 
     @contextlib.contextmanager
@@ -244,6 +280,11 @@ class Store:
                 "outlet": article.outlet,
                 "published": article.published,
                 "written_at": now,
+                # For filters inside the vector search (Chroma compares numbers, and
+                # strings only by equality): the day as YYYYMMDD (0: no date), the outlet
+                # lowercased.
+                "day": day_number(article.published) or 0,
+                "outlet_key": article.outlet.strip().lower(),
             }
             ids += [c.id for c in chunks]
             docs += [c.text for c in chunks]
@@ -260,13 +301,16 @@ class Store:
                 embeddings=allv[i : i + step],
                 metadatas=metas[i : i + step],
             )
+        self.lexical.add(
+            [LexicalChunk(c.id, a.id, c.text, a.outlet, a.published) for a, chunks, _ in items for c in chunks]
+        )
         centroids = []
         for _, _, vectors in items:
             c = np.asarray(vectors, dtype=np.float32).mean(axis=0)
             centroids.append(c / (float(np.linalg.norm(c)) or 1.0))
         for (a, cs, _), c in zip(items, centroids):  # one commit marker per article
             self.articles.upsert(
-                ids=[a.id], documents=[a.text], embeddings=c[None, :], metadatas=[_meta_article(a, len(cs))]
+                ids=[a.id], documents=[a.text], embeddings=c[None, :], metadatas=[meta_article(a, len(cs))]
             )
         self._bump()
 
@@ -277,18 +321,22 @@ class Store:
             return 1000
 
     def remove_article(self, article_id: str) -> None:
-        """Remove the article record first, then its chunks (orphans are cleaned anyway)."""
-        self.articles.delete(ids=[article_id])
-        self.chunks.delete(where={"article_id": article_id})
+        """Remove the article record first, then its chunks in both indexes (orphans of an
+        interrupted removal are cleaned by the next writer anyway)."""
+        with self._rw.shared():
+            self.articles.delete(ids=[article_id])
+            self.chunks.delete(where={"article_id": article_id})
+        self.lexical.delete([article_id])
         self._bump()
 
     # -- change detection -------------------------------------------------------
     def _bump(self) -> None:
         """Record that the index changed: a new token in the articles collection's metadata."""
-        generation = f"{_PROCESS}:{uuid.uuid4().hex}"
+        generation = f"{self._writer}:{uuid.uuid4().hex}"
         self.articles.modify(metadata={**self._format(), "generation": generation})
         self._known_generation = generation  # this process's own write: its vectors are in memory
 
+    @_reading
     def generation(self) -> str:
         """A token that changes with every write ('' for an index never written by this
         version). One metadata read, whatever the size of the index: readers such as the
@@ -297,47 +345,36 @@ class Store:
         return str((col.metadata or {}).get("generation", ""))
 
     def remove_orphans(self, min_age_s: float | None = None) -> int:
-        """Delete chunks whose article record is missing; return how many.
+        """Delete chunks, in either index, whose article record is missing; return how many
+        (see :func:`rag.index.orphans.remove_orphans`)."""
+        from rag.index.orphans import remove_orphans
 
-        Locally the file lock serialises writers, so every orphan is left by an
-        interrupted run. On a server another client may be between writing its chunks
-        and its article record, so only orphans older than ``min_age_s`` (default
-        :data:`ORPHAN_GRACE_S` there, 0 locally) are removed.
-        """
-        if min_age_s is None:
+        if min_age_s is None:  # locally the file lock serialises writers: no grace needed
             min_age_s = 0.0 if self.lock_path is not None else ORPHAN_GRACE_S
-        index = self.article_index()
-        if self.chunks.count() <= sum(int(m.get("n_chunks", 0)) for m in index.values()):
-            return 0  # every chunk belongs to a committed article: skip the scan
-        cutoff = time.time() - min_age_s
-        got = _get_all(self.chunks, ["metadatas"])
-        orphan_ids = [
-            i
-            for i, m in zip(got["ids"], got["metadatas"])
-            if m.get("article_id") not in index and float(m.get("written_at", 0.0)) <= cutoff
-        ]
-        for i in range(0, len(orphan_ids), 5000):
-            self.chunks.delete(ids=orphan_ids[i : i + 5000])
-        if orphan_ids:
+        removed = remove_orphans(self, min_age_s)
+        if removed:
             self._bump()
-        return len(orphan_ids)
+        return removed
 
     # -- reads ----------------------------------------------------------------
+    @_reading
     def article_index(self) -> dict[str, dict]:
         """article id -> metadata (no text)."""
-        got = _get_all(self.articles, ["metadatas"])
+        got = get_all(self.articles, ["metadatas"])
         return dict(zip(got["ids"], got["metadatas"]))
 
+    @_reading
     def get_article(self, article_id: str) -> Article | None:
         got = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
         if not got["ids"]:
             return None
-        return _article_from(got["ids"][0], got["documents"][0], got["metadatas"][0])
+        return article_from(got["ids"][0], got["documents"][0], got["metadatas"][0])
 
+    @_reading
     def all_articles(self, with_vectors: bool = False) -> tuple[list[Article], np.ndarray | None]:
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-        got = _get_all(self.articles, include)
-        arts = [_article_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        got = get_all(self.articles, include)
+        arts = [article_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         order = sorted(range(len(arts)), key=lambda k: (arts[k].file, arts[k].id))
         arts = [arts[k] for k in order]
         vecs = None
@@ -346,38 +383,33 @@ class Store:
             vecs = np.asarray([emb[k] for k in order], dtype=np.float32).reshape(len(order), self.dim)
         return arts, vecs
 
+    @_reading
     def n_chunks(self) -> int:
         return self.chunks.count()
 
+    @_reading
     def n_articles(self) -> int:
         return self.articles.count()
 
+    @_reading
     def all_chunks(self) -> dict:
         """ids, documents and metadatas of every chunk (for the lexical index)."""
-        return _get_all(self.chunks, ["documents", "metadatas"])
+        return get_all(self.chunks, ["documents", "metadatas"])
 
+    @_reading
+    def get_chunks(self, ids: list[str]) -> dict:
+        """ids, documents and metadatas of these chunks (those that exist)."""
+        return self.chunks.get(ids=list(ids), include=["documents", "metadatas"]) if ids else {"ids": []}
+
+    @_reading
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> dict:
-        # No count() first: it costs ~45 ms at 100k chunks, and Chroma returns fewer
-        # results (none for an empty collection) when it holds fewer than k.
-        return self.chunks.query(
-            query_embeddings=[vector.tolist()],
-            n_results=max(1, k),
-            where=where or None,
-            include=["documents", "metadatas", "distances"],
-        )
+        """The ``k`` chunks closest to ``vector`` among those matching ``where``
+        (:func:`rag.index.dense.query`: a narrow filter is ranked exactly)."""
+        from rag.index.dense import query
 
+        return query(self.chunks, vector, k, where)
+
+    @_reading
     def sources(self) -> list[dict]:
         """The ingested articles, for `rag sources` and the Library tab."""
-        rows = []
-        for aid, m in self.article_index().items():
-            rows.append(
-                {
-                    "article_id": aid,
-                    "file": m.get("file", ""),
-                    "title": m.get("title", ""),
-                    "outlet": m.get("outlet", ""),
-                    "published": m.get("published", ""),
-                    "chunks": int(m.get("n_chunks", 0)),
-                }
-            )
-        return sorted(rows, key=lambda r: (r["file"], r["article_id"]))
+        return source_rows(self.article_index())

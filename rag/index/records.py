@@ -1,0 +1,57 @@
+"""How articles and chunks are laid out in Chroma records, and reading a collection whole."""
+
+from __future__ import annotations
+
+import time
+
+from rag.types import Article
+
+PAGE = 10_000  # Chroma's SQLite fails on reads of more than ~32k records with metadata at once
+FIELDS = ("file", "title", "outlet", "published", "url", "source")
+
+
+def meta_article(a: Article, n_chunks: int) -> dict:
+    return {
+        "file": a.file,
+        "title": a.title,
+        "outlet": a.outlet,
+        "published": a.published,
+        "url": a.url,
+        "source": a.source,
+        "n_chunks": n_chunks,
+        "ingested_at": time.time(),
+    }
+
+
+def get_all(col, include: list[str]) -> dict:
+    """Every record of a collection, read in pages (one huge read fails in Chroma)."""
+    out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
+    offset = 0
+    while True:
+        got = col.get(include=include, limit=PAGE, offset=offset)
+        for k in out:
+            part = got.get(k)
+            out[k].extend(part if part is not None else [])
+        if len(got["ids"]) < PAGE:
+            return out
+        offset += PAGE
+
+
+def article_from(aid: str, text: str, meta: dict) -> Article:
+    return Article(id=aid, text=text or "", **{k: str(meta.get(k, "") or "") for k in FIELDS})
+
+
+def source_rows(index: dict[str, dict]) -> list[dict]:
+    """One row per article (``index``: article id -> record metadata), by file."""
+    rows = [
+        {
+            "article_id": aid,
+            "file": m.get("file", ""),
+            "title": m.get("title", ""),
+            "outlet": m.get("outlet", ""),
+            "published": m.get("published", ""),
+            "chunks": int(m.get("n_chunks", 0)),
+        }
+        for aid, m in index.items()
+    ]
+    return sorted(rows, key=lambda r: (r["file"], r["article_id"]))
