@@ -39,7 +39,10 @@ def report(tmp_path_factory, embedder, reader_llm):
     data = tmp_path_factory.mktemp("multiling")
     rag = Rag(Settings(data_dir=data), llm=reader_llm)
     rag.ingest([SEEDS, MULTILING / "articles"])
-    return run_eval(rag, GOLD_MULTILING)
+    out = run_eval(rag, GOLD_MULTILING)
+    # Kept beside the run's temporary folders, to read or to refresh the baseline from.
+    (tmp_path_factory.getbasetemp() / "reader_gate_report.json").write_text(json.dumps(out), encoding="utf-8")
+    return out
 
 
 def test_both_splits_are_scored(report):
