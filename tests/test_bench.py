@@ -122,6 +122,13 @@ def test_bench_command_end_to_end_on_a_tiny_corpus(tmp_path, capsys, embedder):
     assert set(during) == {"p50", "p95", "errors"} and during["errors"] == 0 and during["p50"] <= during["p95"]
     assert got["detail"]["ingest"]["articles"] == 6  # the tiny corpus and the five seeds
     assert got["answer"]["ttft_ms_p50"] is None  # skipped stages are null, not invented
+    # The profiles stage: both models on the same questions, each with its raw limit.
+    profiles = got["detail"]["profiles"]
+    assert list(profiles) == ["smollm2", "qwen2.5-coder-1.5b"]
+    for p in profiles.values():
+        a = p["answers"]
+        assert a["questions"] == 3 and sum(a["modes"].values()) == 3
+        assert 0 < a["first_text_ms_p50"] <= a["total_ms_p95"] and p["model_limit"]["tokens_per_s"] > 0
     assert json.loads((out / "report.json").read_text())["retrieval_ms"] == got["retrieval_ms"]
     assert "## Ingestion" in (out / "report.md").read_text()
 

@@ -93,10 +93,10 @@ def bench_answers(rag, questions: list[str], cfg: Config, tag: str = "local", co
     return out
 
 
-def _time_answer(rag, llm: TimedLLM, q: str) -> dict:
-    """One question: the pipeline's timings, and the model's counters for its last call."""
-    n_calls = len(llm.calls)
-    c0, t0 = time.process_time(), time.perf_counter()
+def streamed(rag, q: str) -> tuple:
+    """Ask ``q`` through ``ask_stream``: (the final answer, ms to the first shown text or
+    None when nothing was shown, ms to the end)."""
+    t0 = time.perf_counter()
     first_text = None
     final = None
     for ev in rag.ask_stream(q):
@@ -105,6 +105,14 @@ def _time_answer(rag, llm: TimedLLM, q: str) -> dict:
         if ev.kind == "final":
             final = ev.answer
     assert final is not None
+    return final, first_text, (time.perf_counter() - t0) * 1000
+
+
+def _time_answer(rag, llm: TimedLLM, q: str) -> dict:
+    """One question: the pipeline's timings, and the model's counters for its last call."""
+    n_calls = len(llm.calls)
+    c0, t0 = time.process_time(), time.perf_counter()
+    final, first_text, _ = streamed(rag, q)
     row = {"question": q, "status": final.status, "mode": final.mode, **final.timings}
     row["first_text_ms"] = round(first_text or 0.0, 1)
     row["cpu_ms"] = round((time.process_time() - c0) * 1000, 1)

@@ -10,10 +10,9 @@ after the other, each model freed before the next loads.
 from __future__ import annotations
 
 import gc
-import time
 from pathlib import Path
 
-from rag.devtools.bench_answers import bench_model_limit
+from rag.devtools.bench_answers import bench_model_limit, streamed
 from rag.devtools.bench_config import Config
 from rag.devtools.bench_util import pct, say
 from rag.settings import Settings
@@ -49,16 +48,7 @@ def bench_profiles(settings: Settings, cfg: Config, seeded: Path, questions: lis
 
 
 def _timed(rag, q: str) -> dict:
-    t0 = time.perf_counter()
-    first = None
-    final = None
-    for ev in rag.ask_stream(q):
-        if ev.kind == "text" and first is None:
-            first = (time.perf_counter() - t0) * 1000
-        if ev.kind == "final":
-            final = ev.answer
-    assert final is not None
-    total = (time.perf_counter() - t0) * 1000
+    final, first, total = streamed(rag, q)
     return {"mode": final.mode, "first_text_ms": round(first or total, 1), "total_ms": round(total, 1)}
 
 
