@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -136,3 +137,38 @@ def test_any_verbatim_stretch_of_a_passage_keeps_its_scales(data):
     # A stretch that cuts between a figure and its scale word drops the scale.
     cut = any(w[0].isdigit() for w in words[j - 1 : j]) and j < len(words) and words[j].startswith("million")
     assert (rescaled(stretch, FOLLOWERS.text) is None) != cut
+
+
+# A name, number or month the question gives may stand in the cited article's headline: the
+# lexical share, the rules and abbreviated months ("Dec. 2004") all read it from there.
+_QUAKE = "The shaking lasted between 500 and 600 seconds, said a professor at the university."
+_QUAKE_P = [Passage(1, "a", "a.txt", "Dec. 2004 Andaman quake was the longest", "", "", _QUAKE, 0, len(_QUAKE))]
+
+
+def test_question_terms_in_the_headline_count_for_the_share_and_the_rules():
+    claim = "The shaking of the December 2004 Andaman quake lasted between 500 and 600 seconds."
+    question = "How long did the shaking of the December 2004 Andaman quake last?"
+    assert support(claim, _QUAKE_P, question) == (True, "")
+    assert not support(claim, _QUAKE_P)[0]  # without the question, the passage alone must hold them
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "The shaking of the December 2005 Andaman quake lasted between 500 and 600 seconds.",  # not the headline's year
+        "The shaking of the March 2004 Andaman quake lasted between 500 and 600 seconds.",  # not the headline's month
+        "The shaking of the December 2004 Andaman quake lasted between 400 and 600 seconds.",  # a figure changed
+        "The shaking of the December 2004 Andaman quake did not last between 500 and 600 seconds.",
+    ],
+)
+def test_what_the_headline_does_not_say_is_still_rejected(claim):
+    question = claim.replace("The shaking of the", "How long did the shaking of the").split(" lasted")[0] + " last?"
+    question = question.replace(" did not last", " last")
+    assert not support(claim, _QUAKE_P, question)[0]
+
+
+def test_the_question_does_not_supply_words_the_headline_lacks():
+    text = "But he has only 7.5 million followers on the network."
+    p = [Passage(1, "a", "a.txt", "He returns to the network", "", "", text, 0, len(text))]
+    claim = "The network has 7.5 million registered users."
+    assert not support(claim, p, "How many registered users does the network have?")[0]
