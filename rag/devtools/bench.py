@@ -41,6 +41,7 @@ from rag.devtools.bench_report import PERTURB_NORM, check_targets, write_report
 from rag.devtools.bench_scale import base_corpus, bench_retrieval
 from rag.devtools.bench_stages import bench_brief, bench_embed, bench_ingest, bench_serve
 from rag.devtools.bench_util import chroma_server, llm_server, load_questions, machine, rss_peak_mb, stage_guard
+from rag.llm import registry
 from rag.settings import Settings
 
 
@@ -66,6 +67,9 @@ def run(settings: Settings, cfg: Config, work: Path, checkpoint: Callable[[dict]
     if settings.chroma_url:
         notes.append("--chroma-url is ignored: the bench starts its own Chroma server on loopback")
     report["machine"] = machine()
+    spec = None if settings.llm_url else registry.get(settings.model_path or registry.DEFAULT_MODEL)
+    report["model"] = spec.name if spec else settings.model_path
+    report["profile"] = "reader" if spec and spec.reader else "fast"
 
     def save(rep: dict) -> None:  # a partial report survives an interrupted run
         if checkpoint is not None:
