@@ -172,3 +172,10 @@ def test_the_question_does_not_supply_words_the_headline_lacks():
     p = [Passage(1, "a", "a.txt", "He returns to the network", "", "", text, 0, len(text))]
     claim = "The network has 7.5 million registered users."
     assert not support(claim, p, "How many registered users does the network have?")[0]
+
+
+def test_a_bare_list_of_names_needs_no_anchor_but_a_clause_does():
+    text = "The Arctic Council strongly opposes the new rules, as do Norway and Chile."
+    p = [Passage(1, "a", "a.txt", "", "", "", text, 0, len(text))]
+    assert support("Norway, Chile, and the Arctic Council.", p) == (True, "")
+    assert not support("Chile opposes the Arctic Council.", p)[0]  # a name moved into another clause

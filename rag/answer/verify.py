@@ -86,13 +86,18 @@ def unanchored(sentence: str, passage_text: str) -> str | None:
     'x'
     >>> unanchored("88.", p) is None  # a bare figure has no neighbours to check
     True
+    >>> unanchored("X and Truth Social.", p) is None  # nor a bare list of names: no clause to move them out of
+    True
     """
     words = normalise(sentence).split()
     if len(words) < 2:
         return None
     pwords = normalise(passage_text).split()
     pairs = set(zip(pwords, pwords[1:]))
-    keys = {normalise(n) for n in names(sentence)}
+    keys = {k for n in names(sentence) for k in normalise(n).split()}
+    capitalised = {k for w in re.findall(r"\b[A-Z][\w'’-]*", sentence) for k in normalise(w).split()}
+    if all(w in capitalised or w in _LIST_WORDS or any(ch.isdigit() for ch in w) for w in words):
+        return None  # a bare list of names and figures has no clause to move them out of
     for i, w in enumerate(words):
         if w not in keys and not any(ch.isdigit() for ch in w):
             continue
@@ -102,6 +107,8 @@ def unanchored(sentence: str, passage_text: str) -> str | None:
             return w
     return None
 
+
+_LIST_WORDS = frozenset("and or the".split())
 
 _SCALED = re.compile(r"(\d[\d,]*(?:\.\d+)?)(?:\s*(million|billion|thousand|trillion|percent|per cent|%))?", re.I)
 
