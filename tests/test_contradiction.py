@@ -142,3 +142,31 @@ def test_truncated_and_clause_moved_claims_are_supported():
 )
 def test_restatements_a_reader_would_accept_are_not_contradicted(claim, passage):
     assert check(claim, [passage]).ok, check(claim, [passage])
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("The network has 7.5 million registered users.", "He has 7.5 million followers on the network."),
+        ("Police counted 300 cars at the border.", "Police counted 300 trucks at the border."),
+        ("The crew came from the merchant ship HMS Keel.", "The crew came from the frigate HMS Keel."),
+    ],
+)
+def test_what_a_figure_counts_and_what_a_name_is_called_are_the_passages(claim, passage):
+    assert check(claim, [passage]).verdict == "contradicted"
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("He has 7.5 million followers.", "He has 7.5 million followers on the network."),
+        ("He is followed by 88 million.", "His account is followed by 88 million people."),
+        ("The crew came from HMS Keel.", "The crew came from the frigate HMS Keel."),
+        (
+            "A small Ontario town gave money.",
+            "Milton, Ontario - a small town gave money. Ontario town asks for it back.",
+        ),
+    ],
+)
+def test_a_figure_or_name_left_undescribed_is_not_contradicted(claim, passage):
+    assert check(claim, [passage]).ok

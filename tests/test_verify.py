@@ -179,3 +179,17 @@ def test_a_bare_list_of_names_needs_no_anchor_but_a_clause_does():
     p = [Passage(1, "a", "a.txt", "", "", "", text, 0, len(text))]
     assert support("Norway, Chile, and the Arctic Council.", p) == (True, "")
     assert not support("Chile opposes the Arctic Council.", p)[0]  # a name moved into another clause
+
+
+def test_a_reply_may_restate_the_question_but_not_supply_what_a_figure_counts():
+    text = "Ann Lee, the agency's chief of relief, said rich nations were being 'stingy' with their gifts."
+    p = [Passage(1, "a", "a.txt", "", "", "", text, 0, len(text))]
+    question = "What word did the agency's relief chief first use for the gifts of rich nations?"
+    reply = "The agency's relief chief first used the word 'stingy'."
+    assert support(reply, p, question) == (True, "")
+    assert not support(reply, p)[0]  # the restated words are the question's, not the passage's
+    text2 = "The agency says 120 nations gave money."
+    p2 = [Passage(1, "a", "a.txt", "", "", "", text2, 0, len(text2))]
+    assert not support("The agency has 120 registered donors.", p2, "How many registered donors does the agency have?")[
+        0
+    ]

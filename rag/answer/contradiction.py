@@ -100,6 +100,45 @@ def figures(toks: list[Tok]) -> list[Figure]:
     return out
 
 
+def counted(toks: list[Tok]) -> dict[str, list[set[str]]]:
+    """What each figure counts: the stems of the (at most two) content words right
+    after it and its scale, per use of the figure; dates and figures with a unit are
+    left out (the unit says what they measure).
+
+    >>> from rag.answer.lexicon import tokens
+    >>> counted(tokens("He has 7.5 million followers on it, and 3 of them in 2024."))
+    {'7.5': [{'follower'}], '3': [set()]}
+    """
+    out: dict[str, list[set[str]]] = {}
+    for i, t in enumerate(toks):
+        if not t.low[:1].isdigit() or (len(t.low) == 4 and t.low[:2] in ("18", "19", "20")):
+            continue
+        j = i + 1 + (i + 1 < len(toks) and toks[i + 1].low in SCALES)
+        if j < len(toks) and unit_of(toks[j].low) or (i > 0 and toks[i - 1].low in UNITS):
+            continue
+        words: set[str] = set()
+        for x in toks[j : j + 2]:
+            if not is_content(x.low):
+                break
+            words.add(stem(x.low))
+        out.setdefault(t.low, []).append(words)
+    return out
+
+
+def counts(pair: Pair) -> Finding | None:
+    """A figure counts what the passage says it counts: "7.5 million registered users"
+    is not "7.5 million followers". Fires only when both name what the figure counts."""
+    known = counted(pair.passage)
+    for value, uses in counted(pair.claim).items():
+        theirs = [w for w in known.get(value, []) if w]
+        for mine in uses:
+            if mine and theirs and all(not (mine & w) for w in theirs):
+                return Finding(
+                    "contradicted", "number", f"count: the passage's {value} counts other things than the claim's"
+                )
+    return None
+
+
 def _figure(f: Figure, known: list[Figure], sentence: list[Figure]) -> Finding | None:
     kind = "date" if f.date else "number"
     same = [k for k in known if k.value == f.value]
@@ -142,6 +181,37 @@ def dates(pair: Pair) -> Finding | None:
 
 
 # Names and roles ------------------------------------------------------------
+
+
+def described(toks: list[Tok], pair: Pair) -> dict[str, set[str]]:
+    """What each name is called where it stands: the stem of the lower-case content word
+    right before it ("the frigate HMS Cornwall" -> {"hms": {"frigate"}}).
+
+    >>> from rag.answer.lexicon import tokens
+    >>> from rag.answer.claim_pair import make_pair
+    >>> c = "The merchant ship HMS Cornwall."
+    >>> described(tokens(c), make_pair(c, ["From the frigate HMS Cornwall."]))
+    {'hms': {'ship'}}
+    """
+    out: dict[str, set[str]] = {}
+    for i, t in enumerate(toks):
+        if i == 0 or t.initial or not is_name(t, pair) or is_name(toks[i - 1], pair):
+            continue
+        before = toks[i - 1]
+        if before.raw[:1].islower() and is_content(before.low) and before.low not in SAYING:
+            out.setdefault(t.low, set()).add(stem(before.low))
+    return out
+
+
+def descriptors(pair: Pair) -> Finding | None:
+    """A name is called what the passage calls it: "the merchant ship HMS Cornwall" is
+    not "the frigate HMS Cornwall". Fires only when both put a word right before it."""
+    known = described(pair.passage, pair)
+    for name, words in described(pair.claim, pair).items():
+        theirs = known.get(name)
+        if theirs and not (words & theirs):
+            return Finding("contradicted", "entity", f"the passage calls {name!r} something else")
+    return None
 
 
 def names(pair: Pair) -> Finding | None:
@@ -280,8 +350,10 @@ RULES: tuple[Callable[[Pair], Finding | None], ...] = (
     polarity,
     negator_moved,
     numbers,
+    counts,
     dates,
     names,
+    descriptors,
     replaced,
     roles,
     antonyms,

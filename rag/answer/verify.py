@@ -260,13 +260,37 @@ def about_the_same(sentence: str, passages: list[Passage]) -> bool:
     return bool(toks) and sum(t in ptoks for t in toks) >= MIN_OVERLAP * len(toks) - 1
 
 
+_SCALE_WORDS = frozenset("thousand million billion trillion percent per cent".split())
+
+
+def qualifiers(sentence: str) -> list[str]:
+    """The words that say what a figure counts (the two after it and its scale) and what
+    a name is called (the lower-case word right before it): the claim's own, which a
+    question may not supply.
+
+    >>> qualifiers("Truth Social has 7.5 million registered users, the merchant ship HMS Cornwall said.")
+    ['registered', 'users', 'ship']
+    """
+    words = re.findall(r"[\w'’.-]*\w", sentence)
+    out: list[str] = []
+    for i, w in enumerate(words):
+        if w[:1].isdigit() and not re.fullmatch(r"(18|19|20)\d\d", w):  # a year counts nothing
+            j = i + 1 + (i + 1 < len(words) and words[i + 1].lower() in _SCALE_WORDS)
+            out += [x for x in words[j : j + 2] if lexical_tokens(x)][:2]
+        elif i and w[:1].isupper() and words[i - 1][:1].islower() and lexical_tokens(words[i - 1]):
+            out.append(words[i - 1])
+    return out
+
+
 def lexical_support(sentence: str, passages: list[Passage], question: str = "") -> tuple[bool, str]:
     """The lexical check alone: numbers, names and enough content words in the passages.
 
     ``question`` is the question the sentence answers. A name or number the question
     gives may stand in the headline of the cited passage's article instead of in the
     passage (the sentence is read under that headline); one the question does not
-    give, and every content word, must be in the passages themselves.
+    give must be in the passages themselves. The question's words count toward the
+    content-word share (a reply may restate the question); the contradiction rules
+    then check that a figure counts, and a name is called, what the passage says.
 
     >>> text = "In the long stage on Sunday he won by 23 seconds over Cadel Evans of Australia."
     >>> p = [Passage(1, "a", "a.txt", "2007 Tour: Vinokourov wins", "", "", text, 0, len(text))]
@@ -301,8 +325,8 @@ def lexical_support(sentence: str, passages: list[Passage], question: str = "") 
     if not toks:
         return False, "no content"
     ptoks = set(lexical_tokens(ptext))
-    if question:  # the question's words that the headline also has are read from it, as above
-        ptoks |= set(lexical_tokens(qtext)) & set(lexical_tokens(heads))
+    if question:  # a reply may restate the question's wording, but not in what a figure counts or a name is called
+        ptoks |= set(lexical_tokens(qtext)) - set(lexical_tokens(" ".join(qualifiers(sentence))))
     share = sum(1 for t in toks if t in ptoks) / len(toks)
     if share < MIN_OVERLAP:
         return False, f"only {share:.0%} of its words are in the passage"
