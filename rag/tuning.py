@@ -67,6 +67,8 @@ MAX_TIMELINE = 12
 MAX_QUOTES = 12
 MAX_CONFLICTS = 6
 LEDE_TOKENS = 48
+FACT_TOKENS = 40  # a reworded key fact: at most ~25 words
+REWORD_FACTS = 3  # the top key facts the reader rewords (each one model call)
 LEDE_PASSAGES = 2  # short prompt: the 135M model reads ~250 tokens/s on 2 cores
 MAX_VALUES_PER_ARTICLE = 3  # an article giving more values of one kind is listing different things
 # Two sentences of different articles state the same fact when they agree on the
@@ -79,6 +81,26 @@ REDUNDANT_SIM = 0.6  # a bullet this close to a chosen one adds nothing
 CONTEXT_SIM = 0.3  # figures of one kind (an audience, a delay) in sentences this close describe one thing
 CONTEXT_SIM_GENERIC = 0.75  # for kinds that say little about what is counted (percent, money, people)
 MIN_WORDS, MAX_WORDS = 6, 80
+# The summary's greedy choice (rag.brief.build.summary): gain = (sum of new word pairs'
+# article counts ** PAIR_EXP) / words ** LENGTH_EXP * (1 + importance). Chosen on the dev events.
+SUMMARY_LENGTH_EXP = 0.7
+SUMMARY_PAIR_EXP = 1.0
+# A sentence's importance: a weighted sum of its features (rag.brief.analysis). Centrality to
+# the event (how many of the other articles say something close to it, how widely its words
+# are used) rather than only how many outlets repeat it word for word, so one outlet's side
+# story ranks below the main story. Chosen on the MultiLing dev events M000-M004 only
+# (the dev/test table: evals/brief/report.md).
+IMPORTANCE = {
+    "support": 1.0,  # share of the other articles stating the same fact
+    "coverage": 2.0,  # mean best similarity to a sentence of each other article
+    "terms": 2.0,  # mean share of the articles using the sentence's content words
+    "centrality": 1.0,  # cosine to the event's centre
+    "concept": 0.7,  # density of the event's recurring word pairs
+    "lead": 0.3,  # an article's first sentences
+    "dangling": -0.4,  # leans on the sentence before it ("He said ...")
+    "quoted": -0.8,  # share inside quotation marks
+    "filler": -1.0,  # "did not respond to a request for comment"
+}
 
 # -- The index (rag.index.store) -------------------------------------------------------------------------
 # On a Chroma server there is no cross-process lock: another client's chunks may be

@@ -123,6 +123,8 @@ def _brief_eval_serve_commands(sub, common, model) -> None:
     s.add_argument("--json", action="store_true", help="same as --format json")
     s.add_argument("--out", type=opt.out_file, help="write to this file instead of the terminal")
     s.add_argument("--no-llm", action="store_true", help="extractive ledes: do not load the model")
+    s.add_argument("--since", type=opt.date("--since"), help="a digest of the events with articles from this date")
+    s.add_argument("--until", type=opt.date("--until"), help="a digest of the events with articles up to this date")
     s.set_defaults(func=commands.cmd_brief)
 
     s = sub.add_parser("eval", parents=[common, model], help="score answers against the gold set")

@@ -7,16 +7,18 @@ import bisect
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.brief.centrality import article_coverage, dangling_start, lead_score, list_marker, term_centrality
 from rag.brief.events import Event
 from rag.errors import RagError
 from rag.ingest.clean import is_boilerplate
 from rag.text import lexical_tokens, numbers, sentence_spans
 from rag.text.dates import MONTHS_ALT
 from rag.tuning import (
+    IMPORTANCE,
     MAX_WORDS,
     MIN_WORDS,
     SUPPORT_RULES,
@@ -26,7 +28,6 @@ from rag.types import Citation
 
 
 # -- data -------------------------------------------------------------------------
-@dataclass
 @dataclass
 class Sentence:
     k: int  # article number in the event (0-based)
@@ -74,6 +75,7 @@ def article_sentences(text: str, title: str, k: int) -> list[Sentence]:
             s += m.end()
             if e - s < 20:
                 continue
+        s += list_marker(text[s:e])  # "* In Sri Lanka, ..." reads "In Sri Lanka, ..."
         body.append((s, e))
     n = max(1, len(body) - 1)
     for pos, (s, e) in enumerate(body):
@@ -113,6 +115,7 @@ class Analysis:
     tokens: list[list[str]]  # content words (light plural fold)
     pairs: list[set[tuple[str, str]]]  # adjacent word pairs over all words, as ROUGE-2 counts them
     pair_weight: dict[tuple[str, str], float]  # word pair -> number of articles using it (if >= 2)
+    features: dict[str, np.ndarray] = field(default_factory=dict)  # what importance is the weighted sum of
 
 
 def _bigrams(toks: list[str]) -> set[tuple[str, str]]:
@@ -204,15 +207,21 @@ def analyse(event: Event, embedder, vecs: np.ndarray | None = None) -> Analysis:
     if concept.max() > 0:
         concept = concept / concept.max()
     support = _support(sents, sim, tokens, nums)
-    n_sup = np.array([1 + len(b) for b in support], dtype=float)
-    lead = np.array([1.0 - min(1.0, s.pos / 5) for s in sents])
-    pronoun = np.array(
-        [1.0 if re.match(r"(?:He|She|It|They|This|That|These|Those|But|And)\b", s.text) else 0.0 for s in sents]
+    features = {
+        "support": np.array([len(b) for b in support], dtype=float) / max(1, len(event.articles) - 1),
+        "coverage": article_coverage(sim, arts),
+        "terms": term_centrality(tokens, arts),
+        "centrality": centrality,
+        "concept": concept,
+        "lead": lead_score([s.pos for s in sents]),
+        "dangling": np.array([1.0 if dangling_start(s.text) else 0.0 for s in sents]),
+        "quoted": np.array([_quoted_share(s.text) for s in sents]),
+        "filler": np.array([1.0 if _FILLER.search(s.text) else 0.0 for s in sents]),
+    }
+    importance = sum(w * features[k] for k, w in IMPORTANCE.items())
+    return Analysis(
+        event, sents, vecs, sim, centrality, support, concept, importance, tokens, pairs, pair_weight, features
     )
-    quoted = np.array([_quoted_share(s.text) for s in sents])
-    filler = np.array([1.0 if _FILLER.search(s.text) else 0.0 for s in sents])
-    importance = n_sup + 1.5 * centrality + 0.7 * concept + 0.3 * lead - 0.4 * pronoun - 0.8 * quoted - 1.0 * filler
-    return Analysis(event, sents, vecs, sim, centrality, support, concept, importance, tokens, pairs, pair_weight)
 
 
 def _recurring(arts: np.ndarray, bags: list[set], n_articles: int) -> dict:

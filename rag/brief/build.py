@@ -32,6 +32,7 @@ from rag.brief.events import Event, find_events, get_event
 from rag.brief.render import to_html as to_html
 from rag.brief.render import to_html_page as to_html_page
 from rag.brief.render import to_markdown as to_markdown
+from rag.brief.reword import reword
 from rag.brief.sections import _fact_item, conflicts, key_facts, quotes, timeline
 from rag.brief.text import META, clean_lede
 from rag.errors import RagError
@@ -40,6 +41,9 @@ from rag.tuning import (
     LEDE_PASSAGES,
     LEDE_TOKENS,
     REDUNDANT_SIM,
+    REWORD_FACTS,
+    SUMMARY_LENGTH_EXP,
+    SUMMARY_PAIR_EXP,
 )
 from rag.types import Citation, Passage
 
@@ -109,28 +113,34 @@ def lede(an: Analysis, facts: list[Item], llm, prompts_dir: Path | None = None) 
 
 
 def summary(an: Analysis, words: int) -> tuple[str, list[Item]]:
-    """At most ``words`` words: important sentences that cover the most recurring word pairs.
+    """At most ``words`` words of prose: important sentences that cover the most recurring word pairs.
 
     Greedy: each step takes the sentence with the best (weight of new word pairs) /
-    length^0.7, scaled by its importance; near-duplicates of chosen sentences and
-    mostly-quoted sentences are skipped. Pairs over all words (as ROUGE-2 counts
-    them), weighted by how many articles use them. Chosen on MultiLing 2011 (see
-    evals/brief/report.md); neighbouring settings gave ROUGE-2 recall 0.172-0.183.
+    length^SUMMARY_LENGTH_EXP, scaled by its importance; near-duplicates of chosen
+    sentences, mostly-quoted sentences and sentences that lean on the one before them
+    ("He said ...") are skipped. Pairs over all words (as ROUGE-2 counts them), weighted
+    by how many articles use them. Read in order: the most important chosen sentence
+    first, then the rest by article date and position (:func:`reading_order`).
     """
     covered: set = set()
     chosen: list[int] = []
     used = 0
-    pool = [int(i) for i in np.argsort(-an.importance)]
+    dangling = an.features.get("dangling", np.zeros(len(an.sents)))
+    pool = [
+        int(i)
+        for i in np.argsort(-an.importance)
+        if an.sents[i].words >= 8 and _quoted_share(an.sents[i].text) <= 0.5 and not dangling[i]
+    ]
     while True:
         best, best_gain = -1, 0.0
         for i in pool:
             s = an.sents[i]
-            if i in chosen or used + s.words > words or s.words < 8 or _quoted_share(s.text) > 0.5:
+            if i in chosen or used + s.words > words:
                 continue
             if any(an.sim[i, c] >= REDUNDANT_SIM for c in chosen):
                 continue
-            new = sum(an.pair_weight.get(b, 0.0) for b in an.pairs[i] - covered)
-            gain = ((new + 0.01) / s.words**0.7) * (1 + an.importance[i])
+            new = sum(an.pair_weight.get(b, 0.0) ** SUMMARY_PAIR_EXP for b in an.pairs[i] - covered)
+            gain = ((new + 0.01) / s.words**SUMMARY_LENGTH_EXP) * (1 + an.importance[i])
             if gain > best_gain:
                 best, best_gain = i, gain
         if best < 0:
@@ -143,9 +153,20 @@ def summary(an: Analysis, words: int) -> tuple[str, list[Item]]:
         s = an.sents[i]
         text = " ".join(s.text.split()[: max(1, words)])
         return text, [_fact_item(an, i)]
-    chosen.sort(key=lambda i: (an.event.dates[an.sents[i].k] or "9999", an.sents[i].k, an.sents[i].pos))
-    items = [_fact_item(an, i) for i in chosen]
+    items = [_fact_item(an, i) for i in reading_order(an, chosen)]
     return " ".join(it.text for it in items), items
+
+
+def reading_order(an: Analysis, chosen: list[int]) -> list[int]:
+    """The most important sentence first (what happened), then by article date, article and position."""
+    if not chosen:
+        return []
+    first = max(chosen, key=lambda i: an.importance[i])
+    rest = sorted(
+        (i for i in chosen if i != first),
+        key=lambda i: (an.event.dates[an.sents[i].k] or "9999", an.sents[i].k, an.sents[i].pos),
+    )
+    return [first, *rest]
 
 
 # -- assembly ---------------------------------------------------------------------
@@ -167,12 +188,18 @@ def brief_event(event: Event, embedder, llm=None, words: int = 250, prompts_dir:
     t2 = time.perf_counter()
     ld, mode, info = lede(an, facts, llm, prompts_dir)
     t3 = time.perf_counter()
+    if llm is not None and REWORD_FACTS:
+        top, info["reword"] = reword(facts[:REWORD_FACTS], llm, prompts_dir)
+        facts = top + facts[REWORD_FACTS:]
+    t4 = time.perf_counter()
     timings = {
         "sentences": len(an.sents),
         "embed_ms": round((t1 - t0) * 1000, 1),
         "extract_ms": round((t2 - t1) * 1000, 1),
         "lede_ms": round((t3 - t2) * 1000, 1),
-        "total_ms": round((t3 - t0) * 1000, 1),
+        "reword_ms": round((t4 - t3) * 1000, 1),
+        "reworded": info.get("reword", {}).get("kept", 0),
+        "total_ms": round((t4 - t0) * 1000, 1),
         **{k: v for k, v in info.items() if k in ("llm_error",)},
     }
     check = {"model_reply": info.get("llm_raw", ""), "dropped": info.get("dropped", [])} if llm is not None else {}

@@ -65,6 +65,11 @@ def timeline(an: Analysis, limit: int = MAX_TIMELINE) -> list[Item]:
         when, clock, expr = resolve_time(s.text, refs[s.k])
         if when:
             dated.append((i, when, clock, expr))
+    # Trivia out: a dated sentence must be at least as central to the event as its median sentence.
+    cover = an.features.get("coverage")
+    if cover is not None and len(cover):
+        floor = float(np.median(cover))
+        dated = [row for row in dated if cover[row[0]] >= floor]
     dated.sort(key=lambda x: -an.importance[x[0]])
     chosen: list[tuple[int, str, str, str]] = []
     for row in dated:
