@@ -106,7 +106,8 @@ def lede(an: Analysis, facts: list[Item], llm, prompts_dir: Path | None = None) 
             text = " ".join(s.text for s in kept)
             copied = any(normalise(text) == normalise(p.text) for p in passages)
             return Item(text, cites), "copied" if copied else "generated", info
-    ok = [i for i, s in enumerate(an.sents) if 12 <= s.words <= 45 and _quoted_share(s.text) < 0.3]
+    dangling = an.features.get("dangling", np.zeros(len(an.sents)))
+    ok = [i for i, s in enumerate(an.sents) if 12 <= s.words <= 45 and _quoted_share(s.text) < 0.3 and not dangling[i]]
     best = max(ok or range(len(an.sents)), key=lambda i: an.importance[i])
     s = an.sents[best]
     return Item(" ".join(s.text.split()), [_cite(an.event, s.k, s.start, s.end)]), "extractive", info
