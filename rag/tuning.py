@@ -82,9 +82,13 @@ CONTEXT_SIM = 0.3  # figures of one kind (an audience, a delay) in sentences thi
 CONTEXT_SIM_GENERIC = 0.75  # for kinds that say little about what is counted (percent, money, people)
 MIN_WORDS, MAX_WORDS = 6, 80
 # The summary's greedy choice (rag.brief.build.summary): gain = (sum of new word pairs'
-# article counts ** PAIR_EXP) / words ** LENGTH_EXP * (1 + importance). Chosen on the dev events.
+# article counts ** PAIR_EXP) / words ** LENGTH_EXP * (1 + SUMMARY_IMPORTANCE * importance).
+# Chosen on the dev events.
+SUMMARY_IMPORTANCE = 1.0
 SUMMARY_LENGTH_EXP = 0.7
 SUMMARY_PAIR_EXP = 1.0
+PAIR_MIN_ARTICLES = 2  # a word pair the summary should cover is used by this many articles
+STOP_PAIR_WEIGHT = 1.0  # a pair of two stop words ("of the") counts this much
 # A sentence's importance: a weighted sum of its features (rag.brief.analysis). Centrality to
 # the event (how many of the other articles say something close to it, how widely its words
 # are used) rather than only how many outlets repeat it word for word, so one outlet's side

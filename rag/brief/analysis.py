@@ -17,10 +17,13 @@ from rag.errors import RagError
 from rag.ingest.clean import is_boilerplate
 from rag.text import lexical_tokens, numbers, sentence_spans
 from rag.text.dates import MONTHS_ALT
+from rag.text.words import STOPWORDS
 from rag.tuning import (
     IMPORTANCE,
     MAX_WORDS,
     MIN_WORDS,
+    PAIR_MIN_ARTICLES,
+    STOP_PAIR_WEIGHT,
     SUPPORT_RULES,
     SUPPORT_SIM_FIGURE,
 )
@@ -203,7 +206,7 @@ def analyse(event: Event, embedder, vecs: np.ndarray | None = None) -> Analysis:
     weight = _recurring(arts, [_bigrams(t) for t in tokens], len(event.articles))
     concept = np.array([sum(weight.get(b, 0.0) for b in _bigrams(t)) / (len(t) + 4) ** 0.5 for t in tokens])
     pairs = [_bigrams(re.findall(r"[a-z0-9]+", s.text.lower())) for s in sents]
-    pair_weight = _recurring(arts, pairs, len(event.articles))
+    pair_weight = summary_pairs(_recurring(arts, pairs, len(event.articles)), len(event.articles))
     if concept.max() > 0:
         concept = concept / concept.max()
     support = _support(sents, sim, tokens, nums)
@@ -222,6 +225,24 @@ def analyse(event: Event, embedder, vecs: np.ndarray | None = None) -> Analysis:
     return Analysis(
         event, sents, vecs, sim, centrality, support, concept, importance, tokens, pairs, pair_weight, features
     )
+
+
+def summary_pairs(weights: dict, n_articles: int) -> dict:
+    """The word pairs a summary should cover: used by PAIR_MIN_ARTICLES articles or more
+    (any, for a single article); pairs of two stop words ("of the") count STOP_PAIR_WEIGHT.
+
+    >>> sorted(summary_pairs({("the", "quake"): 3.0, ("quake", "hit"): 1.0}, 5))
+    [('the', 'quake')]
+    """
+    out = {}
+    for b, c in weights.items():
+        if c < PAIR_MIN_ARTICLES and n_articles > 1:
+            continue
+        if b[0] in STOPWORDS and b[1] in STOPWORDS:
+            c *= STOP_PAIR_WEIGHT
+        if c > 0:
+            out[b] = c
+    return out
 
 
 def _recurring(arts: np.ndarray, bags: list[set], n_articles: int) -> dict:

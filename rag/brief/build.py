@@ -42,6 +42,7 @@ from rag.tuning import (
     LEDE_TOKENS,
     REDUNDANT_SIM,
     REWORD_FACTS,
+    SUMMARY_IMPORTANCE,
     SUMMARY_LENGTH_EXP,
     SUMMARY_PAIR_EXP,
 )
@@ -117,7 +118,7 @@ def summary(an: Analysis, words: int) -> tuple[str, list[Item]]:
     """At most ``words`` words of prose: important sentences that cover the most recurring word pairs.
 
     Greedy: each step takes the sentence with the best (weight of new word pairs) /
-    length^SUMMARY_LENGTH_EXP, scaled by its importance; near-duplicates of chosen
+    length^SUMMARY_LENGTH_EXP, scaled by (1 + SUMMARY_IMPORTANCE x its importance); near-duplicates of chosen
     sentences, mostly-quoted sentences and sentences that lean on the one before them
     ("He said ...") are skipped. Pairs over all words (as ROUGE-2 counts them), weighted
     by how many articles use them. Read in order: the most important chosen sentence
@@ -141,7 +142,7 @@ def summary(an: Analysis, words: int) -> tuple[str, list[Item]]:
             if any(an.sim[i, c] >= REDUNDANT_SIM for c in chosen):
                 continue
             new = sum(an.pair_weight.get(b, 0.0) ** SUMMARY_PAIR_EXP for b in an.pairs[i] - covered)
-            gain = ((new + 0.01) / s.words**SUMMARY_LENGTH_EXP) * (1 + an.importance[i])
+            gain = ((new + 0.01) / s.words**SUMMARY_LENGTH_EXP) * (1 + SUMMARY_IMPORTANCE * max(0.0, an.importance[i]))
             if gain > best_gain:
                 best, best_gain = i, gain
         if best < 0:
