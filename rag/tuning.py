@@ -63,6 +63,7 @@ HEADLINE_REPEAT = 3  # the headline's words count this many times
 
 # -- Briefings (rag.brief) -------------------------------------------------------------------------------
 MAX_BULLETS = 12
+MAX_ALONE = 4  # claims one outlet alone makes, listed after the key facts
 MAX_TIMELINE = 12
 MAX_QUOTES = 12
 MAX_CONFLICTS = 6

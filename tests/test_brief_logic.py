@@ -60,6 +60,25 @@ def test_the_main_story_outranks_a_side_story():
     assert "telethon" not in b.bullets[0].text
 
 
+def test_a_side_story_is_listed_as_a_single_outlet_claim_after_the_key_facts():
+    from rag.brief.sections import key_facts, single_outlet_claims
+
+    an = analyse(_quake_event(), HashEmbedder())
+    texts = [s.text for s in an.sents]
+    side = texts.index(SIDE)
+    alone = single_outlet_claims(an, [], limit=4)
+    assert side in alone
+    for i in alone:  # nothing another article also states, nothing the others hold close to it
+        assert not an.support[i] and an.features["coverage"][i] < np.median(an.features["coverage"])
+    assert single_outlet_claims(an, [side], limit=4) == [i for i in alone if i != side]
+    assert single_outlet_claims(an, [], limit=0) == []
+    facts = key_facts(an, limit=1, alone=4)
+    assert "telethon" not in facts[0].text
+    side_facts = [f for f in facts[1:] if "telethon" in f.text]
+    assert len(side_facts) == 1 and side_facts[0].extra["n_articles"] == 1
+    assert len({f.text for f in facts}) == len(facts)
+
+
 def test_coverage_counts_other_articles_only():
     sim = np.eye(3)
     sim[0, 1] = sim[1, 0] = 0.9  # sentences 0 and 1 are in the same article

@@ -34,7 +34,7 @@ from rag.brief.render import to_html_page as to_html_page
 from rag.brief.render import to_markdown as to_markdown
 from rag.brief.reword import reword
 from rag.brief.sections import _fact_item, conflicts, key_facts, quotes, timeline
-from rag.brief.text import META, clean_lede
+from rag.brief.text import META, clean_lede, first_line
 from rag.errors import RagError
 from rag.text import normalise
 from rag.tuning import (
@@ -87,7 +87,7 @@ def lede(an: Analysis, facts: list[Item], llm, prompts_dir: Path | None = None) 
             {"role": "user", "content": render("brief_lede", prompts_dir, passages=format_passages(passages))},
         ]
         try:
-            raw = "".join(llm.stream(messages, max_tokens=LEDE_TOKENS, temperature=0.0))
+            raw = first_line(llm.stream(messages, max_tokens=LEDE_TOKENS, temperature=0.0))
         except RagError as exc:
             raw, info["llm_error"] = "", str(exc)
         info["llm_ms"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -175,8 +175,16 @@ def reading_order(an: Analysis, chosen: list[int]) -> list[int]:
 _CACHE: dict[tuple, Briefing] = {}
 
 
-def brief_event(event: Event, embedder, llm=None, words: int = 250, prompts_dir: Path | None = None) -> Briefing:
-    """The briefing of one event (``llm=None``: extractive lede; ``prompts_dir=None``: the shipped prompts)."""
+def brief_event(
+    event: Event,
+    embedder,
+    llm=None,
+    words: int = 250,
+    prompts_dir: Path | None = None,
+    reword_facts: int = REWORD_FACTS,
+) -> Briefing:
+    """The briefing of one event (``llm=None``: extractive lede; ``prompts_dir=None``: the shipped prompts),
+    its top ``reword_facts`` key facts worded by the model (:func:`reword_top_facts`)."""
     if words < 1:
         raise RagError("--words must be a positive number")
     t0 = time.perf_counter()
@@ -190,22 +198,34 @@ def brief_event(event: Event, embedder, llm=None, words: int = 250, prompts_dir:
     t2 = time.perf_counter()
     ld, mode, info = lede(an, facts, llm, prompts_dir)
     t3 = time.perf_counter()
-    if llm is not None and REWORD_FACTS:
-        top, info["reword"] = reword(facts[:REWORD_FACTS], llm, prompts_dir)
-        facts = top + facts[REWORD_FACTS:]
-    t4 = time.perf_counter()
     timings = {
         "sentences": len(an.sents),
         "embed_ms": round((t1 - t0) * 1000, 1),
         "extract_ms": round((t2 - t1) * 1000, 1),
         "lede_ms": round((t3 - t2) * 1000, 1),
-        "reword_ms": round((t4 - t3) * 1000, 1),
-        "reworded": info.get("reword", {}).get("kept", 0),
-        "total_ms": round((t4 - t0) * 1000, 1),
+        "reword_ms": 0.0,
+        "reworded": 0,
+        "total_ms": round((t3 - t0) * 1000, 1),
         **{k: v for k, v in info.items() if k in ("llm_error",)},
     }
     check = {"model_reply": info.get("llm_raw", ""), "dropped": info.get("dropped", [])} if llm is not None else {}
-    return Briefing(event, event.title, ld, mode, facts, tl, qs, cf, text, items, words, timings, check)
+    b = Briefing(event, event.title, ld, mode, facts, tl, qs, cf, text, items, words, timings, check)
+    if llm is not None and reword_facts > 0:
+        reword_top_facts(b, llm, reword_facts, prompts_dir)
+    return b
+
+
+def reword_top_facts(b: Briefing, llm, n: int = REWORD_FACTS, prompts_dir: Path | None = None) -> None:
+    """The model's verified wording of ``b``'s top ``n`` key facts, in place (see :mod:`rag.brief.reword`)."""
+    t0 = time.perf_counter()
+    top, info = reword(b.bullets[:n], llm, prompts_dir)
+    b.bullets = top + b.bullets[n:]
+    ms = (time.perf_counter() - t0) * 1000
+    b.timings["reword_ms"] = round(b.timings.get("reword_ms", 0.0) + ms, 1)
+    b.timings["reworded"] = b.timings.get("reworded", 0) + info["kept"]
+    b.timings["total_ms"] = round(b.timings["total_ms"] + ms, 1)
+    if "llm_error" in info:
+        b.timings["llm_error"] = info["llm_error"]
 
 
 def build_briefings(rag, event_id: str | None = None, words: int = 250, use_llm: bool = True) -> list[Briefing]:
@@ -225,14 +245,20 @@ def build_briefings(rag, event_id: str | None = None, words: int = 250, use_llm:
             llm = rag.llm
         except RagError as exc:
             llm_error = str(exc)  # no model: extractive ledes, and the briefing says why
-    out = []
+    out, new = [], []
     for ev in events:
         key = (str(rag.settings.data_dir), rag.settings.chroma_url, ev.id, words, getattr(llm, "name", None))
         if key not in _CACHE:
             if len(_CACHE) > 64:
                 _CACHE.clear()
-            _CACHE[key] = brief_event(ev, rag.embedder, llm, words, rag.settings.prompts_dir)
+            _CACHE[key] = brief_event(ev, rag.embedder, llm, words, rag.settings.prompts_dir, reword_facts=0)
             if llm_error:
                 _CACHE[key].lede_check["model_error"] = llm_error
+            new.append(_CACHE[key])
         out.append(_CACHE[key])
+    # The key facts after every lede: calls with one prompt in a row reuse its evaluated
+    # system prompt (the model keeps the longest common prefix), so none is read twice.
+    if llm is not None and REWORD_FACTS > 0:
+        for b in new:
+            reword_top_facts(b, llm, REWORD_FACTS, rag.settings.prompts_dir)
     return out

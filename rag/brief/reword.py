@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from rag.brief.briefing import Item
-from rag.brief.text import META, clean_lede
+from rag.brief.text import META, clean_lede, first_line
 from rag.errors import RagError
 from rag.tuning import FACT_TOKENS
 from rag.types import Passage
@@ -54,7 +54,7 @@ def reword(items: list[Item], llm, prompts_dir: Path | None = None) -> tuple[lis
         ]
         t0 = time.perf_counter()
         try:
-            reply = "".join(llm.stream(messages, max_tokens=FACT_TOKENS, temperature=0.0))
+            reply = first_line(llm.stream(messages, max_tokens=FACT_TOKENS, temperature=0.0))
         except RagError as exc:
             info["llm_error"] = str(exc)
             out.append(it)
