@@ -69,6 +69,7 @@ MAX_QUOTES = 12
 MAX_CONFLICTS = 6
 LEDE_TOKENS = 48
 FACT_TOKENS = 40  # a reworded key fact: at most ~25 words
+FACT_MAX_WORDS = 25  # the reworded length the prompt asks for; a fact this short is kept as written
 REWORD_FACTS = 3  # the top key facts the reader rewords (each one model call)
 LEDE_PASSAGES = 2  # short prompt: the 135M model reads ~250 tokens/s on 2 cores
 MAX_VALUES_PER_ARTICLE = 3  # an article giving more values of one kind is listing different things

@@ -119,7 +119,10 @@ def _item(text: str) -> Item:
     return Item(text, [c], {"n_articles": 1})
 
 
-LONG = "Officials in Santiago said on Sunday that the earthquake, which struck at 3:34 am, killed at least 214 people."
+LONG = (
+    "Officials in Santiago said on Sunday that the earthquake, which struck the coast at 3:34 am local time,"
+    " killed at least 214 people across the south of the country."
+)
 
 
 def test_reworded_fact_is_verified_and_shorter():
@@ -134,6 +137,10 @@ def test_reworded_fact_is_verified_and_shorter():
     assert it.citations[0].quote == LONG and info == info | {"tried": 1, "kept": 1}
     (it,), info = reword([_item(LONG)], MockModel(["Chile was hit by a storm [1]."]))
     assert it.text == LONG and info["kept"] == 0
+    short = "The earthquake killed at least 214 people in Chile on Saturday."  # already short: not sent
+    model = MockModel(["The earthquake killed 214 people [1]."])
+    (it,), info = reword([_item(short)], model)
+    assert it.text == short and model.calls == [] and info["short"] == 1 and info["tried"] == 0
 
 
 # -- digest -----------------------------------------------------------------------

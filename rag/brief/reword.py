@@ -2,7 +2,8 @@
 
 A fact's own sentence is given to the model as passage [1]; the reply is checked
 with the shared verifier (:func:`rag.answer.verify.verify`) against that sentence.
-A reply that is not shorter, that has a sentence the passage does not support, or
+A fact of at most FACT_MAX_WORDS words (what the prompt asks for) is not sent: it is
+short already, and a rewording could only lose a detail. A reply that is not shorter, that has a sentence the passage does not support, or
 that talks about the passage ("The passage says ...") is dropped: the fact keeps
 its extractive form. Citations stay those of the extractive fact (the verified
 wording rests on the fact's own sentence, one of them).
@@ -16,7 +17,7 @@ from pathlib import Path
 from rag.brief.briefing import Item
 from rag.brief.text import META, clean_lede, first_line
 from rag.errors import RagError
-from rag.tuning import FACT_TOKENS
+from rag.tuning import FACT_MAX_WORDS, FACT_TOKENS
 from rag.types import Passage
 
 
@@ -44,9 +45,13 @@ def reword(items: list[Item], llm, prompts_dir: Path | None = None) -> tuple[lis
     from rag.answer.evidence import format_passages
     from rag.answer.prompts import render
 
-    info: dict = {"tried": 0, "kept": 0, "ms": 0.0}
+    info: dict = {"tried": 0, "kept": 0, "short": 0, "ms": 0.0}
     out = []
     for it in items:
+        if len(it.text.split()) <= FACT_MAX_WORDS:  # already as short as the prompt asks: kept as written
+            info["short"] += 1
+            out.append(it)
+            continue
         p = fact_passage(it)
         messages = [
             {"role": "system", "content": render("brief_fact_system", prompts_dir)},
