@@ -41,8 +41,8 @@ def single_outlet_claims(an: Analysis, taken: list[int], limit: int = MAX_ALONE)
     A claim one outlet alone makes: no other article states the same fact (no support)
     and the other articles hold nothing close to it (coverage below the event's median
     sentence). Ranked by closeness to the event's centre, so it is still about the
-    event; a sentence leaning on the one before it, a mostly-quoted one and one close to
-    a fact already listed are left out. The ranking (centre rather than importance or
+    event; a sentence leaning on the one before it, a mostly-quoted one, a question and
+    one close to a fact already listed are left out. The ranking (centre rather than importance or
     shared words) was chosen on the MultiLing dev events.
     """
     if limit <= 0 or len(an.event.articles) < 2:
@@ -55,7 +55,9 @@ def single_outlet_claims(an: Analysis, taken: list[int], limit: int = MAX_ALONE)
         s = an.sents[i]
         if an.support[i] or cover[i] >= floor or dangling[i] or not 8 <= s.words <= 45:
             continue
-        if _quoted_share(s.text) > 0.5 or any(an.sim[i, c] >= REDUNDANT_SIM for c in taken + out):
+        if _quoted_share(s.text) > 0.5 or s.text.rstrip(" \"'”’)").endswith("?"):
+            continue  # mostly someone's words, or a question: not a claim
+        if any(an.sim[i, c] >= REDUNDANT_SIM for c in taken + out):
             continue
         out.append(i)
         if len(out) >= limit:
