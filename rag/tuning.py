@@ -63,10 +63,17 @@ HEADLINE_REPEAT = 3  # the headline's words count this many times
 
 # -- Briefings (rag.brief) -------------------------------------------------------------------------------
 MAX_BULLETS = 12
+MAX_ALONE = 4  # claims one outlet alone makes, listed after the key facts
 MAX_TIMELINE = 12
 MAX_QUOTES = 12
 MAX_CONFLICTS = 6
 LEDE_TOKENS = 48
+FACT_TOKENS = 40  # a reworded key fact: at most ~25 words
+FACT_MAX_WORDS = 25  # the reworded length the prompt asks for; a fact this short is kept as written
+# The top key facts the reader rewords (one model call each for a fact over FACT_MAX_WORDS).
+# All 10 MultiLing events with the reader on 2 cores: 81 s with 1, 90 s with 2, 95 s with 3
+# (ledes alone 67 s); the target is under 90 s, so the lede and the top fact.
+REWORD_FACTS = 1
 LEDE_PASSAGES = 2  # short prompt: the 135M model reads ~250 tokens/s on 2 cores
 MAX_VALUES_PER_ARTICLE = 3  # an article giving more values of one kind is listing different things
 # Two sentences of different articles state the same fact when they agree on the
@@ -79,6 +86,32 @@ REDUNDANT_SIM = 0.6  # a bullet this close to a chosen one adds nothing
 CONTEXT_SIM = 0.3  # figures of one kind (an audience, a delay) in sentences this close describe one thing
 CONTEXT_SIM_GENERIC = 0.75  # for kinds that say little about what is counted (percent, money, people)
 MIN_WORDS, MAX_WORDS = 6, 80
+# The summary's greedy choice (rag.brief.build.summary): gain = (sum of new word pairs'
+# article counts ** PAIR_EXP) / words ** LENGTH_EXP * (1 + SUMMARY_IMPORTANCE * importance).
+# Chosen on the dev events.
+SUMMARY_IMPORTANCE = 1.0
+SUMMARY_LENGTH_EXP = 0.7
+SUMMARY_PAIR_EXP = 1.0
+PAIR_MIN_ARTICLES = 2  # a word pair the summary should cover is used by this many articles
+STOP_PAIR_WEIGHT = 1.0  # a pair of two stop words ("of the") counts this much
+# A sentence's importance: a weighted sum of its features (rag.brief.analysis). Centrality to
+# the event (how many of the other articles say something close to it, how widely its words
+# are used) rather than only how many outlets repeat it word for word, so one outlet's side
+# story ranks below the main story. Chosen on the MultiLing dev events M000-M004 only by a
+# coordinate search on summary ROUGE-2 recall (coverage and terms kept >= 1): dev 0.183 (the
+# previous formula) -> 0.194 (these features) -> 0.202 (centrality 0.5, concept 0, lead 1.0);
+# held-out M005-M009: 0.177 before, 0.176 after (evals/brief/report.md).
+IMPORTANCE = {
+    "support": 1.0,  # share of the other articles stating the same fact
+    "coverage": 2.0,  # mean best similarity to a sentence of each other article
+    "terms": 2.0,  # mean share of the articles using the sentence's content words
+    "centrality": 0.5,  # cosine to the event's centre
+    "concept": 0.0,  # density of the event's recurring word pairs
+    "lead": 1.0,  # an article's first sentences
+    "dangling": -0.4,  # leans on the sentence before it ("He said ...")
+    "quoted": -0.8,  # share inside quotation marks
+    "filler": -1.0,  # "did not respond to a request for comment"
+}
 
 # -- The index (rag.index.store) -------------------------------------------------------------------------
 # On a Chroma server there is no cross-process lock: another client's chunks may be

@@ -44,6 +44,10 @@ BAD = [
     (["brief", "--words", "0"], "--words must be a positive whole number"),
     (["brief", "--event", ""], "--event is empty"),
     (["brief", "--out", "/no/such/folder/brief.md"], "the folder does not exist"),
+    (["brief", "--since", "last week"], "not a date: 'last week'"),
+    (["brief", "--until", "2010-13"], "not a date: '2010-13'"),
+    (["brief", "--since", "2010-03-02", "--until", "2010-03-01"], "--since 2010-03-02 is after --until 2010-03-01"),
+    (["brief", "--since", "2010-03", "--event", "abc"], "--event and --since/--until do not go together"),
     # eval
     (["eval", "--limit", "0"], "--limit must be a positive whole number"),
     (["eval", "--gold", "/no/such/gold.jsonl"], "gold file not found: /no/such/gold.jsonl"),

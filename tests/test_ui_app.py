@@ -246,7 +246,8 @@ def test_briefing_links_its_citations_to_highlighted_passages_and_downloads(app_
     from rag.brief.events import find_events
 
     event = find_events(Rag(Settings(data_dir=seeded_dir)))[0]
-    body, panel, download = _client(app_url).predict(event.id, 250, api_name="/briefing")
+    body, chart, panel, download = _client(app_url).predict(event.id, 250, api_name="/briefing")
+    assert chart.startswith("<svg") and "Articles by outlet" in chart and "Timeline" in chart
     targets = set(re.findall(r'<a class="cite" href="#(brief-1-\d+)"', body))
     assert targets
     for t in targets:

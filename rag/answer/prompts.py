@@ -26,6 +26,8 @@ VARIABLES: dict[str, frozenset[str]] = {
     "reader_user": frozenset({"passages", "question"}),
     "reader_judge": frozenset({"passages", "question"}),
     "reader_extract": frozenset(),
+    "brief_fact_system": frozenset(),
+    "brief_fact": frozenset({"passages"}),
 }
 
 

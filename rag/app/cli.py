@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rag.app import commands
+from rag.app import brief_command, commands
 from rag.app import options as opt
 from rag.errors import RagError
 from rag.settings import apply_offline_env
@@ -123,7 +123,9 @@ def _brief_eval_serve_commands(sub, common, model) -> None:
     s.add_argument("--json", action="store_true", help="same as --format json")
     s.add_argument("--out", type=opt.out_file, help="write to this file instead of the terminal")
     s.add_argument("--no-llm", action="store_true", help="extractive ledes: do not load the model")
-    s.set_defaults(func=commands.cmd_brief)
+    s.add_argument("--since", type=opt.date("--since"), help="a digest of the events with articles from this date")
+    s.add_argument("--until", type=opt.date("--until"), help="a digest of the events with articles up to this date")
+    s.set_defaults(func=brief_command.cmd_brief)
 
     s = sub.add_parser("eval", parents=[common, model], help="score answers against the gold set")
     s.add_argument(

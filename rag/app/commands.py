@@ -213,30 +213,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_brief(args: argparse.Namespace) -> int:
-    """`rag brief [--event ID] [--words N] [--format md|json|html] [--out FILE]`."""
-    from rag.brief.build import build_briefings
-    from rag.brief.render import to_html_page, to_markdown
-
-    fmt = "json" if args.json else args.format
-    briefings = build_briefings(_rag(args), event_id=args.event, words=args.words, use_llm=not args.no_llm)
-    if fmt == "json":
-        text = json.dumps({"events": [b.to_json() for b in briefings]}, ensure_ascii=False, indent=1) + "\n"
-    elif fmt == "html":
-        text = to_html_page(briefings)
-    else:
-        text = "\n---\n\n".join(to_markdown(b) for b in briefings)
-    if args.out:
-        try:
-            Path(args.out).expanduser().write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise RagError(f"cannot write {args.out}: {exc.strerror or exc}") from None
-        print(f"wrote {len(briefings)} briefing{'s' if len(briefings) != 1 else ''} to {args.out}")
-    else:
-        print(text, end="")
-    return 0
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
     """`rag eval`: the gold questions, and the briefing of the seeds when the gold facts are at hand."""
     import sys

@@ -126,6 +126,7 @@ def briefings_tab(rag) -> bool:
     ``b.all_citations()``, and ``rag.brief.events.find_events(rag)`` for the event picker.
     """
     from rag.brief import build as brief
+    from rag.brief.chart import coverage_svg
     from rag.brief.events import find_events
 
     def event_choices() -> list[tuple[str, str]]:
@@ -148,6 +149,10 @@ def briefings_tab(rag) -> bool:
             )
             words = gr.Slider(100, 500, value=250, step=50, label="Summary length (words)", scale=2)
             show = gr.Button("Write the briefing", variant="primary", scale=1, elem_id="brief-go")
+        with gr.Row(equal_height=True):
+            since = gr.Textbox(label="Digest from (YYYY-MM-DD)", scale=2, elem_id="digest-since")
+            until = gr.Textbox(label="to (optional)", scale=2, elem_id="digest-until")
+            digest = gr.Button("Digest of the period", scale=1, elem_id="digest-go")
         with gr.Row(equal_height=False, elem_id="brief-row"):
             with gr.Column(scale=3, min_width=420):
                 text = gr.Markdown(
@@ -156,6 +161,7 @@ def briefings_tab(rag) -> bool:
                     elem_classes=["brief-text"],
                     elem_id="brief-text",
                 )
+                chart = gr.HTML("", elem_id="brief-chart")
                 download = gr.DownloadButton("Download as Markdown", visible=False, elem_id="brief-download")
             with gr.Column(scale=2, min_width=320):
                 panel = gr.HTML(um.EMPTY_PANEL, elem_id="brief-sources", js_on_load=None)
@@ -182,15 +188,42 @@ def briefings_tab(rag) -> bool:
             body = um.link_markers(md, 1, {c.n for c in cites}, prefix="brief")
             out = Path(tempfile.mkdtemp(prefix="rag-brief-")) / f"briefing-{b.id}.md"
             out.write_text(md, encoding="utf-8")
-            return body, um.sources_panel_html([t], prefix="brief"), gr.update(value=str(out), visible=True)
+            panel_html = um.sources_panel_html([t], prefix="brief")
+            return body, coverage_svg(b), panel_html, gr.update(value=str(out), visible=True)
+
+        def write_digest(since_text: str, until_text: str, n_words: float):
+            from rag.brief.digest import build_digest, window
+            from rag.brief.render import digest_to_markdown
+
+            try:
+                lo, hi = window(since_text.strip() or None, until_text.strip() or None)
+                entries = build_digest(rag, since_text.strip() or None, until_text.strip() or None, int(n_words))
+            except RagError as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
+            except Exception:
+                log.exception("digest %s..%s failed", since_text, until_text)
+                raise gr.Error(INTERNAL_ERROR, print_exception=False) from None
+            md = digest_to_markdown(entries, lo, hi)
+            out = Path(tempfile.mkdtemp(prefix="rag-digest-")) / "digest.md"
+            out.write_text(md, encoding="utf-8")
+            return md, "", um.EMPTY_PANEL, gr.update(value=str(out), visible=True)
 
         show.click(
             write,
             [pick, words],
-            [text, panel, download],
+            [text, chart, panel, download],
             concurrency_limit=1,
             concurrency_id="model",
             api_name="briefing",
+            api_visibility="undocumented",
+        )
+        digest.click(
+            write_digest,
+            [since, until, words],
+            [text, chart, panel, download],
+            concurrency_limit=1,
+            concurrency_id="model",
+            api_name="digest",
             api_visibility="undocumented",
         )
         # The events are found when the tab is opened, so the list follows the Library.

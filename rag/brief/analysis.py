@@ -7,18 +7,23 @@ import bisect
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.brief.centrality import article_coverage, dangling_start, lead_score, list_marker, term_centrality
 from rag.brief.events import Event
 from rag.errors import RagError
 from rag.ingest.clean import is_boilerplate
 from rag.text import lexical_tokens, numbers, sentence_spans
 from rag.text.dates import MONTHS_ALT
+from rag.text.words import STOPWORDS
 from rag.tuning import (
+    IMPORTANCE,
     MAX_WORDS,
     MIN_WORDS,
+    PAIR_MIN_ARTICLES,
+    STOP_PAIR_WEIGHT,
     SUPPORT_RULES,
     SUPPORT_SIM_FIGURE,
 )
@@ -26,7 +31,6 @@ from rag.types import Citation
 
 
 # -- data -------------------------------------------------------------------------
-@dataclass
 @dataclass
 class Sentence:
     k: int  # article number in the event (0-based)
@@ -74,6 +78,7 @@ def article_sentences(text: str, title: str, k: int) -> list[Sentence]:
             s += m.end()
             if e - s < 20:
                 continue
+        s += list_marker(text[s:e])  # "* In Sri Lanka, ..." reads "In Sri Lanka, ..."
         body.append((s, e))
     n = max(1, len(body) - 1)
     for pos, (s, e) in enumerate(body):
@@ -113,6 +118,7 @@ class Analysis:
     tokens: list[list[str]]  # content words (light plural fold)
     pairs: list[set[tuple[str, str]]]  # adjacent word pairs over all words, as ROUGE-2 counts them
     pair_weight: dict[tuple[str, str], float]  # word pair -> number of articles using it (if >= 2)
+    features: dict[str, np.ndarray] = field(default_factory=dict)  # what importance is the weighted sum of
 
 
 def _bigrams(toks: list[str]) -> set[tuple[str, str]]:
@@ -200,19 +206,43 @@ def analyse(event: Event, embedder, vecs: np.ndarray | None = None) -> Analysis:
     weight = _recurring(arts, [_bigrams(t) for t in tokens], len(event.articles))
     concept = np.array([sum(weight.get(b, 0.0) for b in _bigrams(t)) / (len(t) + 4) ** 0.5 for t in tokens])
     pairs = [_bigrams(re.findall(r"[a-z0-9]+", s.text.lower())) for s in sents]
-    pair_weight = _recurring(arts, pairs, len(event.articles))
+    pair_weight = summary_pairs(_recurring(arts, pairs, len(event.articles)), len(event.articles))
     if concept.max() > 0:
         concept = concept / concept.max()
     support = _support(sents, sim, tokens, nums)
-    n_sup = np.array([1 + len(b) for b in support], dtype=float)
-    lead = np.array([1.0 - min(1.0, s.pos / 5) for s in sents])
-    pronoun = np.array(
-        [1.0 if re.match(r"(?:He|She|It|They|This|That|These|Those|But|And)\b", s.text) else 0.0 for s in sents]
+    features = {
+        "support": np.array([len(b) for b in support], dtype=float) / max(1, len(event.articles) - 1),
+        "coverage": article_coverage(sim, arts),
+        "terms": term_centrality(tokens, arts),
+        "centrality": centrality,
+        "concept": concept,
+        "lead": lead_score([s.pos for s in sents]),
+        "dangling": np.array([1.0 if dangling_start(s.text) else 0.0 for s in sents]),
+        "quoted": np.array([_quoted_share(s.text) for s in sents]),
+        "filler": np.array([1.0 if _FILLER.search(s.text) else 0.0 for s in sents]),
+    }
+    importance = sum(w * features[k] for k, w in IMPORTANCE.items())
+    return Analysis(
+        event, sents, vecs, sim, centrality, support, concept, importance, tokens, pairs, pair_weight, features
     )
-    quoted = np.array([_quoted_share(s.text) for s in sents])
-    filler = np.array([1.0 if _FILLER.search(s.text) else 0.0 for s in sents])
-    importance = n_sup + 1.5 * centrality + 0.7 * concept + 0.3 * lead - 0.4 * pronoun - 0.8 * quoted - 1.0 * filler
-    return Analysis(event, sents, vecs, sim, centrality, support, concept, importance, tokens, pairs, pair_weight)
+
+
+def summary_pairs(weights: dict, n_articles: int) -> dict:
+    """The word pairs a summary should cover: used by PAIR_MIN_ARTICLES articles or more
+    (any, for a single article); pairs of two stop words ("of the") count STOP_PAIR_WEIGHT.
+
+    >>> sorted(summary_pairs({("the", "quake"): 3.0, ("quake", "hit"): 1.0}, 5))
+    [('the', 'quake')]
+    """
+    out = {}
+    for b, c in weights.items():
+        if c < PAIR_MIN_ARTICLES and n_articles > 1:
+            continue
+        if b[0] in STOPWORDS and b[1] in STOPWORDS:
+            c *= STOP_PAIR_WEIGHT
+        if c > 0:
+            out[b] = c
+    return out
 
 
 def _recurring(arts: np.ndarray, bags: list[set], n_articles: int) -> dict:

@@ -23,7 +23,13 @@ def to_markdown(b: Briefing) -> str:
     dates = cov["first_date"] if cov["first_date"] == cov["last_date"] else f"{cov['first_date']} to {cov['last_date']}"
     lines += [f"**Coverage:** {cov['n_articles']} articles; {outlets}; {dates or 'no dates'}. Event `{b.id}`.", ""]
     lines += ["## Summary", "", b.summary, ""]
-    lines += ["## Key facts", ""] + [f"- {it.text} {_marks(it.citations)}" for it in b.bullets] + [""]
+    shared = [it for it in b.bullets if it.extra.get("n_articles", 1) > 1]
+    alone = [it for it in b.bullets if it.extra.get("n_articles", 1) <= 1]
+    lines += ["## Key facts", ""]
+    if shared:
+        lines += ["Reported by several sources:", ""] + [f"- {it.text} {_marks(it.citations)}" for it in shared] + [""]
+    if alone:
+        lines += ["One source alone:", ""] + [f"- {it.text} {_marks(it.citations)}" for it in alone] + [""]
     if b.timeline:
         lines += ["## Timeline", ""]
         for it in b.timeline:
@@ -44,7 +50,8 @@ def to_markdown(b: Briefing) -> str:
     lines += ["## Sources", ""]
     for a in b.articles_json():
         meta = ", ".join(x for x in (a["outlet"], a["published"] or a["date"], a["file"]) if x)
-        lines.append(f"{a['n']}. {a['title'] or '(no headline)'} ({meta})")
+        # "- **10.**" rather than "10.": a Markdown ordered list clips two-digit numbers on the page.
+        lines.append(f"- **{a['n']}.** {a['title'] or '(no headline)'} ({meta})")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -54,6 +61,7 @@ _CSS = """
 .briefing details{margin:.2rem 0 .6rem 1rem;font-size:.9em;color:#333}
 .briefing blockquote{margin:.3rem 0;padding-left:.6rem;border-left:3px solid #ccc}
 .briefing .meta{color:#555;font-size:.9em}
+.briefing ol.sources{padding-left:2.6em}
 """
 
 
@@ -107,7 +115,7 @@ def to_html(b: Briefing) -> str:
             )
             parts.append(f"<li><strong>{e(c['measure'])}</strong><ul>{sides}</ul></li>")
         parts.append("</ul>")
-    parts.append("<h3>Sources</h3><ol>")
+    parts.append('<h3>Sources</h3><ol class="sources">')
     for a in b.articles_json():
         meta = ", ".join(x for x in (a["outlet"], a["published"] or a["date"], a["file"]) if x)
         parts.append(
@@ -120,3 +128,25 @@ def to_html(b: Briefing) -> str:
 def to_html_page(briefings: list[Briefing]) -> str:
     body = "\n<hr>\n".join(to_html(b) for b in briefings)
     return f'<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>Briefings</title>\n<body>\n{body}\n</body></html>\n'
+
+
+def digest_to_markdown(entries: list, since: str, until: str) -> str:
+    """A digest (:func:`rag.brief.digest.build_digest`) as Markdown: one section per event, most covered first."""
+    span = "everything" if since.startswith("0000") and until.startswith("9999") else f"{since} to {until}"
+    lines = [
+        f"# Digest: {span}",
+        "",
+        f"{len(entries)} event{'s' if len(entries) != 1 else ''}, most covered first.",
+        "",
+    ]
+    for rank, e in enumerate(entries, 1):
+        b = e.briefing
+        outlets = ", ".join(e.outlets_in_window) or "no outlet named"
+        lines += [f"## {rank}. {b.headline}", "", f"{b.lede.text} {_marks(b.lede.citations)}", ""]
+        lines += [f"**Coverage in the window:** {e.articles_in_window} articles; {outlets}. Event `{b.id}`.", ""]
+        lines += [f"- {it.text} {_marks(it.citations)}" for it in b.bullets[:3]]
+        if e.continues:
+            lines += ["", "**New since the last digest:**" if e.new else "_Nothing new since the last digest._"]
+            lines += [f"- {it.text} {_marks(it.citations)}" for it in e.new]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

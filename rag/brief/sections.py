@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from rag.brief.analysis import Analysis, _cite
+from rag.brief.analysis import Analysis, _cite, _quoted_share
 from rag.brief.briefing import Item
 from rag.brief.events import Event
 from rag.brief.figures import SPECIFIC_UNITS, Figure, figures, in_period, same_value
@@ -16,6 +16,7 @@ from rag.text import normalise, resolve_time
 from rag.tuning import (
     CONTEXT_SIM,
     CONTEXT_SIM_GENERIC,
+    MAX_ALONE,
     MAX_BULLETS,
     MAX_CONFLICTS,
     MAX_QUOTES,
@@ -26,7 +27,45 @@ from rag.tuning import (
 
 
 # -- key facts --------------------------------------------------------------------
-def key_facts(an: Analysis, limit: int = MAX_BULLETS) -> list[Item]:
+def key_facts(an: Analysis, limit: int = MAX_BULLETS, alone: int = MAX_ALONE) -> list[Item]:
+    """The ``limit`` most important facts (most outlets first), then up to ``alone`` claims
+    one outlet alone makes (:func:`single_outlet_claims`)."""
+    chosen = _top_facts(an, limit)
+    extra = single_outlet_claims(an, chosen, alone)
+    return [_fact_item(an, i) for i in chosen + extra]
+
+
+def single_outlet_claims(an: Analysis, taken: list[int], limit: int = MAX_ALONE) -> list[int]:
+    """Sentences saying what no other article says, most central to the event first.
+
+    A claim one outlet alone makes: no other article states the same fact (no support)
+    and the other articles hold nothing close to it (coverage below the event's median
+    sentence). Ranked by closeness to the event's centre, so it is still about the
+    event; a sentence leaning on the one before it, a mostly-quoted one, a question and
+    one close to a fact already listed are left out. The ranking (centre rather than importance or
+    shared words) was chosen on the MultiLing dev events.
+    """
+    if limit <= 0 or len(an.event.articles) < 2:
+        return []
+    cover = an.features["coverage"]
+    floor = float(np.median(cover))
+    dangling = an.features["dangling"]
+    out: list[int] = []
+    for i in (int(i) for i in np.argsort(-an.centrality)):
+        s = an.sents[i]
+        if an.support[i] or cover[i] >= floor or dangling[i] or not 8 <= s.words <= 45:
+            continue
+        if _quoted_share(s.text) > 0.5 or s.text.rstrip(" \"'”’)").endswith("?"):
+            continue  # mostly someone's words, or a question: not a claim
+        if any(an.sim[i, c] >= REDUNDANT_SIM for c in taken + out):
+            continue
+        out.append(i)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _top_facts(an: Analysis, limit: int) -> list[int]:
     order = np.argsort(-an.importance)
     chosen: list[int] = []
     for i in order:
@@ -38,7 +77,7 @@ def key_facts(an: Analysis, limit: int = MAX_BULLETS) -> list[Item]:
         if len(chosen) >= limit:
             break
     chosen.sort(key=lambda i: (-(1 + len(an.support[i])), -an.importance[i]))
-    return [_fact_item(an, i) for i in chosen]
+    return chosen
 
 
 def _fact_item(an: Analysis, i: int) -> Item:
@@ -65,6 +104,11 @@ def timeline(an: Analysis, limit: int = MAX_TIMELINE) -> list[Item]:
         when, clock, expr = resolve_time(s.text, refs[s.k])
         if when:
             dated.append((i, when, clock, expr))
+    # Trivia out: a dated sentence must be at least as central to the event as its median sentence.
+    cover = an.features.get("coverage")
+    if cover is not None and len(cover):
+        floor = float(np.median(cover))
+        dated = [row for row in dated if cover[row[0]] >= floor]
     dated.sort(key=lambda x: -an.importance[x[0]])
     chosen: list[tuple[int, str, str, str]] = []
     for row in dated:
@@ -81,6 +125,14 @@ def timeline(an: Analysis, limit: int = MAX_TIMELINE) -> list[Item]:
         item.extra = {"date": when, "time": clock, "when": expr}
         out.append(item)
     return out
+
+
+def span_importance(an: Analysis, k: int, start: int, end: int) -> float:
+    """The importance of the most important sentence of article ``k`` overlapping [start, end); 0 if none."""
+    return max(
+        (float(an.importance[i]) for i, s in enumerate(an.sents) if s.k == k and s.start < end and start < s.end),
+        default=0.0,
+    )
 
 
 def quotes(an: Analysis, limit: int = MAX_QUOTES) -> list[Item]:
@@ -110,10 +162,12 @@ def quotes(an: Analysis, limit: int = MAX_QUOTES) -> list[Item]:
         if last not in full:
             full[last] = sp
         key = set(normalise(q["quote"]).split())
+        weight = span_importance(an, k, q["start"], q["end"])
         for it in items:
             if it["last"] == last and len(key & it["key"]) >= 0.6 * min(len(key), len(it["key"])):
                 if all(c.n != k + 1 for c in it["cites"]):
                     it["cites"].append(_cite(ev, k, q["start"], q["end"]))
+                it["weight"] = max(it["weight"], weight)
                 break
         else:
             items.append(
@@ -123,10 +177,12 @@ def quotes(an: Analysis, limit: int = MAX_QUOTES) -> list[Item]:
                     "quote": q["quote"],
                     "k": k,
                     "pos": q["pos"],
+                    "weight": weight,
                     "cites": [_cite(ev, k, q["start"], q["end"])],
                 }
             )
-    items.sort(key=lambda it: (-len(it["cites"]), it["k"], it["pos"]))
+    # Each speaker's words most outlets quote first, then the most central to the event.
+    items.sort(key=lambda it: (-len(it["cites"]), -it["weight"], it["k"], it["pos"]))
     # Round robin over speakers (best-quoted first), so one voice does not fill the list.
     by_speaker: dict[str, list[dict]] = {}
     for it in items:

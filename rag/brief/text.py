@@ -7,6 +7,7 @@ Pure functions on strings (offsets into the string they are given), used by
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # -- who said what ----------------------------------------------------------------
 _VERBS = (
@@ -121,6 +122,9 @@ META = re.compile(
 )
 
 
+_LETTER = re.compile(r"[A-Za-z]")
+
+
 def clean_lede(raw: str) -> str:
     r"""The model's reply without a preamble, wrapping quotes or a second paragraph.
 
@@ -151,4 +155,30 @@ def clean_lede(raw: str) -> str:
             text = m.group(1).strip() + (" " + m.group(2).strip() if m.group(2) else "")
     if not re.search(r"[.!?…][\"'”’)]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*\s*[.!?]?$", text):
         return ""  # cut off by the token limit: not a sentence
+    return text
+
+
+def first_line(parts: Iterable[str]) -> str:
+    r"""A streamed reply read up to the end of its first line with letters, then the stream is closed.
+
+    :func:`clean_lede` reads that line alone, so the model is not left writing lines nobody
+    reads (a note, a second version) while the briefing waits.
+
+    >>> first_line(iter(["Talks began", " in Bali [2].", "\n\nNote:", " more"]))
+    'Talks began in Bali [2].\n\nNote:'
+    >>> first_line(iter(["\n", "Opening sentence:", "\nIt began [1]."]))
+    '\nOpening sentence:\nIt began [1].'
+    """
+    text = ""
+    it = iter(parts)
+    try:
+        for part in it:
+            text += part
+            *done, _ = text.split("\n")
+            if any(_LETTER.search(line) for line in done):
+                break
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()  # a generator holding the model's lock releases it now
     return text

@@ -37,6 +37,9 @@ ATTRIBUTION = (
 # Roles of the published runs (shared/README.md): ID9 the centroid baseline, ID10 a
 # topline built from the human summaries, ID1-ID8 the participants.
 BASELINE_RUN, TOPLINE_RUN = "ID9", "ID10"
+# Held-out split by MultiLing event: every briefing setting is chosen on the dev events
+# (M000-M004) only and judged on the test events (M005-M009) it was never fitted to.
+SPLITS = {"test": tuple(f"M00{t}" for t in range(5, 10)), "dev": tuple(f"M00{t}" for t in range(5))}
 
 
 def multiling_dir() -> Path:
@@ -184,6 +187,17 @@ def published_table(corpus: Path) -> dict[str, dict]:
     return dict(sorted(table.items(), key=lambda kv: -kv[1].get("rouge2", 0)))
 
 
+def split_means(per_topic: list[dict]) -> dict:
+    """Mean ROUGE recalls over the given topics (empty for none).
+
+    >>> split_means([{"rouge1": 0.4, "rouge2": 0.1}, {"rouge1": 0.5, "rouge2": 0.2}])
+    {'rouge1': 0.45, 'rouge2': 0.15, 'topics': 2}
+    """
+    keys = [k for k in ("rouge1", "rouge2", "rouge1_mean", "rouge2_mean") if per_topic and k in per_topic[0]]
+    out: dict = {k: round(sum(p[k] for p in per_topic) / len(per_topic), 4) for k in keys}
+    return out | {"topics": len(per_topic)} if per_topic else {}
+
+
 def _topic(file: str) -> str:
     m = re.match(r"M(\d{3})\d\.txt$", file)
     return m.group(1) if m else ""
@@ -277,11 +291,8 @@ def _run_multiling(settings: Settings, words: int, corpus: Path, use_llm: bool, 
                 **scores,
             }
         )
-    mean = {
-        k: round(sum(p[k] for p in per_topic) / len(per_topic), 4)
-        for k in ("rouge1", "rouge2", "rouge1_mean", "rouge2_mean")
-        if per_topic and k in per_topic[0]
-    }
+    mean = split_means(per_topic)
+    by_split = {name: split_means([p for p in per_topic if p["topic"] in ts]) for name, ts in SPLITS.items()}
     published = published_table(corpus)
     participants = [v["rouge2"] for v in published.values() if v["role"] == "participant"]
     val = citation_validity(rag, briefings)
@@ -292,6 +303,8 @@ def _run_multiling(settings: Settings, words: int, corpus: Path, use_llm: bool, 
         "events": len(events),
         "grouping": grouping,
         "rouge": mean,
+        "rouge_by_split": by_split | {"all": mean},
+        "splits": {k: list(v) for k, v in SPLITS.items()},
         "per_topic": per_topic,
         "published": published,
         "beats_every_participant_rouge2": bool(participants) and mean.get("rouge2", 0) > max(participants),
