@@ -11,9 +11,13 @@ the two on what carries meaning:
   "failed to", "declined to");
 - figures: every number is in the passages with the same scale ("million") and
   unit ("minutes", "$"); a different figure where the sentence has one contradicts;
+- what a figure counts: "7.5 million registered users" is not "7.5 million followers"
+  (when both say what it counts);
 - dates: weekdays and months are the passage's;
 - names: every name is in the passages, none stands where the sentence has
-  another (who said what: "said Costello" is not "said Harris");
+  another (who said what: "said Costello" is not "said Harris"), and a name is
+  called what the passage calls it ("the merchant ship HMS Cornwall" is not "the
+  frigate HMS Cornwall");
 - roles: no two words trade places around a shared verb ("Contador beat Evans");
 - opposites: no word whose opposite the sentence uses instead ("rose"/"fell"),
   no flipped quantifier or comparison ("more than"/"less than", "all"/"some").
