@@ -94,7 +94,7 @@ def unanchored(sentence: str, passage_text: str) -> str | None:
         return None
     pwords = normalise(passage_text).split()
     pairs = set(zip(pwords, pwords[1:]))
-    keys = {k for n in names(sentence) for k in normalise(n).split()}
+    keys = {normalise(n) for n in names(sentence)}
     capitalised = {k for w in re.findall(r"\b[A-Z][\w'’-]*", sentence) for k in normalise(w).split()}
     if all(w in capitalised or w in _LIST_WORDS or any(ch.isdigit() for ch in w) for w in words):
         return None  # a bare list of names and figures has no clause to move them out of
