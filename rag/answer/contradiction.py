@@ -41,6 +41,7 @@ from rag.answer.lexicon import (
     WEEKDAYS,
     Tok,
     is_content,
+    is_year,
     opposites,
     phrase_count,
     quantifier_pairs,
@@ -98,7 +99,7 @@ def figures(toks: list[Tok]) -> list[Figure]:
         if i > 0 and toks[i - 1].low in UNITS and not unit:
             unit = toks[i - 1].low  # "$44", "£35.5"
         near = {x.low for x in toks[max(0, i - 1) : i + 2]}
-        date = bool(near & MONTHS) or (len(t.low) == 4 and t.low[:2] in ("18", "19", "20"))
+        date = bool(near & MONTHS) or is_year(t.low)
         end = j + bool(unit and j < len(toks) and unit_of(toks[j].low))
         out.append(Figure(t.low, scale, unit, text_of(toks[max(0, i - 1) : end]), date))
     return out
@@ -115,7 +116,7 @@ def counted(toks: list[Tok]) -> dict[str, list[set[str]]]:
     """
     out: dict[str, list[set[str]]] = {}
     for i, t in enumerate(toks):
-        if not t.low[:1].isdigit() or (len(t.low) == 4 and t.low[:2] in ("18", "19", "20")):
+        if not t.low[:1].isdigit() or is_year(t.low):
             continue
         j = i + 1 + (i + 1 < len(toks) and toks[i + 1].low in SCALES)
         if j < len(toks) and unit_of(toks[j].low) or (i > 0 and toks[i - 1].low in UNITS):

@@ -189,6 +189,15 @@ def negative_verbs() -> frozenset[str]:
     return frozenset(stem(w) for w in NEGATIVE_VERBS_BASE)
 
 
+def is_year(low: str) -> bool:
+    """Read as a year: four characters opening on 18, 19 or 20 (a figure token).
+
+    >>> is_year("2024"), is_year("1850"), is_year("2500"), is_year("300")
+    (True, True, False, False)
+    """
+    return len(low) == 4 and low[:2] in ("18", "19", "20")
+
+
 def is_content(low: str) -> bool:
     return low[:1].isalpha() and low not in STOPWORDS and low not in NEGATORS
 

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 
 from rag.answer.claim_pair import Finding
 from rag.answer.contradiction import check
+from rag.answer.lexicon import SCALES, is_year
 from rag.text import digits_for_number_words, lexical_tokens, names, normalise, numbers, sentence_spans
+from rag.text.dates import MONTH_NAMES
 from rag.tuning import MIN_OVERLAP
 from rag.types import Passage
 
@@ -137,20 +139,6 @@ def rescaled(sentence: str, passage_text: str) -> str | None:
     return None
 
 
-_MONTH_ABBR = {
-    "jan": "January",
-    "feb": "February",
-    "mar": "March",
-    "apr": "April",
-    "jun": "June",
-    "jul": "July",
-    "aug": "August",
-    "sep": "September",
-    "sept": "September",
-    "oct": "October",
-    "nov": "November",
-    "dec": "December",
-}
 # "Dec. 26" or "Dec 2004": an abbreviated month before a day or a year.
 _ABBREVIATED_MONTH = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b\.?(?=\s+\d)")
 _INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}(?=[^A-Za-z]|$)")
@@ -180,7 +168,7 @@ def spelled_alike(text: str) -> str:
     >>> spelled_alike("The Dec. 2004 quake; Sept 3, 2024; Mar. madness.")
     'The December 2004 quake; September 3, 2024; Mar. madness.'
     """
-    text = _ABBREVIATED_MONTH.sub(lambda m: _MONTH_ABBR[m.group(1).lower()], text)
+    text = _ABBREVIATED_MONTH.sub(lambda m: next(n for n in MONTH_NAMES if n.startswith(m.group(1))), text)
     text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text)
     return digits_for_number_words(_CONTRACTION.sub(_expand, text))
 
@@ -260,9 +248,6 @@ def about_the_same(sentence: str, passages: list[Passage]) -> bool:
     return bool(toks) and sum(t in ptoks for t in toks) >= MIN_OVERLAP * len(toks) - 1
 
 
-_SCALE_WORDS = frozenset("thousand million billion trillion percent per cent".split())
-
-
 def qualifiers(sentence: str) -> list[str]:
     """The words that say what a figure counts (the two after it and its scale) and what
     a name is called (the lower-case word right before it): the claim's own, which a
@@ -274,8 +259,8 @@ def qualifiers(sentence: str) -> list[str]:
     words = re.findall(r"[\w'’.-]*\w", sentence)
     out: list[str] = []
     for i, w in enumerate(words):
-        if w[:1].isdigit() and not re.fullmatch(r"(18|19|20)\d\d", w):  # a year counts nothing
-            j = i + 1 + (i + 1 < len(words) and words[i + 1].lower() in _SCALE_WORDS)
+        if w[:1].isdigit() and not (w.isdigit() and is_year(w)):  # a year counts nothing
+            j = i + 1 + (i + 1 < len(words) and words[i + 1].lower() in SCALES)
             out += [x for x in words[j : j + 2] if lexical_tokens(x)][:2]
         elif i and w[:1].isupper() and words[i - 1][:1].islower() and lexical_tokens(words[i - 1]):
             out.append(words[i - 1])
