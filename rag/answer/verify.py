@@ -260,7 +260,7 @@ def qualifiers(sentence: str) -> list[str]:
     out: list[str] = []
     for i, w in enumerate(words):
         if w[:1].isdigit() and not (w.isdigit() and is_year(w)):  # a year counts nothing
-            j = i + 1 + (i + 1 < len(words) and words[i + 1].lower() in SCALES)
+            j = i + 1 + (i + 1 < len(words) and words[i + 1].lower() in (*SCALES, "percent"))
             out += [x for x in words[j : j + 2] if lexical_tokens(x)][:2]
         elif i and w[:1].isupper() and words[i - 1][:1].islower() and lexical_tokens(words[i - 1]):
             out.append(words[i - 1])
