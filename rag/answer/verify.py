@@ -55,11 +55,39 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
 
     >>> split_answer("It began late [1]. Musk blamed an attack [2, 3]. Fine.")
     [('It began late.', [1]), ('Musk blamed an attack.', [2, 3]), ('Fine.', [])]
+
+    A line that ends as a sentence does (a period, a closing quotation mark) is one, so a
+    model listing passages one per line, one without its closing period, gives a sentence
+    per line, not two quotations run together; lines ending mid-phrase are joined:
+
+    >>> split_answer('[1] "It began late."\\n[2] "Some said he was slurring"\\n[3] "It ended')
+    [('"It began late."', [1]), ('"Some said he was slurring"', [2]), ('"It ended', [3])]
+    >>> split_answer("[1] Trump\\n[2] Harris")
+    [('Trump Harris', [1, 2])]
+    >>> split_answer("The talk began late.\\n[2]")
+    [('The talk began late.', [2])]
     """
-    text = text.replace("\n", " ").strip()
+    out: list[tuple[str, list[int]]] = []
+    unit = ""
+    for line in text.split("\n"):
+        unit = f"{unit} {line.strip()}".strip()
+        if _ENDS_SENTENCE.search(unit):
+            out.extend(_unit_sentences(unit, out))
+            unit = ""
+    out.extend(_unit_sentences(unit, out))
+    return out
+
+
+# A line ending as a sentence does: a period (or ! ? …) or a closing quotation mark,
+# perhaps followed by citation markers.
+_ENDS_SENTENCE = re.compile(r"[.!?…\"”](?:\s*\[\d+(?:\s*,\s*\d+)*\])*$")
+
+
+def _unit_sentences(unit: str, before: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
+    """The sentences of some lines of an answer; markers alone go to the last sentence before."""
     # Markers written after the period belong to the sentence before them:
     # "attack. [3] Done" -> "attack [3]. Done", so sentences split cleanly.
-    text = re.sub(r"([.!?][\"'”’)]*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)", r"\2\1", text)
+    text = re.sub(r"([.!?][\"'”’)]*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)", r"\2\1", unit)
     out: list[tuple[str, list[int]]] = []
     for s, e in sentence_spans(text):
         seg = text[s:e]
@@ -67,8 +95,8 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
         clean = re.sub(r"\s+([.!?,;:])", r"\1", MARKER.sub("", seg)).strip()
         if re.search(r"\w", clean):
             out.append((clean, nums))
-        elif out:
-            out[-1][1].extend(nums)
+        elif out or before:
+            (out or before)[-1][1].extend(nums)
     return out
 
 
