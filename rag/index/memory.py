@@ -7,11 +7,12 @@ resident size grows with every reopen (measured: 166 -> 328 MB over 300 reopens 
 vectors), although nothing leaks. Two arenas keep it flat (163 -> 172 MB).
 
 With two arenas a reader that reopens on every foreign write still grew ~0.07 MB per
-reopen: the memory malloc hands out stayed the same (no object, Python or native, is
-kept), but the free space inside the arenas grew, as each new System's large buffers
+reopen: the memory malloc had handed out stayed flat (no Python object type grew
+either), but the free space inside the arenas grew, as each new System's large buffers
 were cut from the heap and left holes behind. Large blocks in their own mappings
-(returned to the system when freed) and giving free pages back after each reopen keep
-the arenas from growing.
+(returned to the system when freed) and free pages given back after each reopen cut
+that to ~0.035 MB per reopen and the resident size by ~30 MB (400 reopens: 159 -> 173
+MB, against 185 -> 207 MB without).
 """
 
 from __future__ import annotations
