@@ -27,7 +27,7 @@ import numpy as np
 from rag.errors import RagError
 from rag.index.lexical_store import FORMAT as LEXICAL_FORMAT
 from rag.index.lexical_store import LexicalChunk, LexicalStore, day_number
-from rag.index.memory import cap_malloc_arenas
+from rag.index.memory import cap_malloc_arenas, map_large_blocks, release_free_memory
 from rag.index.records import article_from, get_all, meta_article, source_rows
 from rag.index.rwlock import RWLock
 from rag.ingest.chunk import CHUNKER_VERSION
@@ -154,6 +154,7 @@ class Store:
                 self._reopened(0.0)
                 return True
             cap_malloc_arenas()  # a process that reopens clients: keep its memory flat
+            map_large_blocks()
             t0 = time.monotonic()
             with self._rw.exclusive():
                 self.client.close()
@@ -163,6 +164,7 @@ class Store:
                 probe = np.zeros(self.dim, dtype=np.float32)
                 probe[0] = 1.0
                 self.chunks.query(query_embeddings=[probe.tolist()], n_results=1, include=[])  # load the vectors
+            release_free_memory()  # what the old System freed
             self._known_generation = generation
             self._reopened(time.monotonic() - t0)
             return True
