@@ -27,6 +27,7 @@ from rag.tuning import MIN_OVERLAP
 from rag.types import Passage
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_MARKS = r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])"  # a citation marker as text (MARKER without the group)
 
 
 @dataclass
@@ -80,14 +81,14 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
 
 # A line ending as a sentence does: a period (or ! ? …) or a closing quotation mark,
 # perhaps followed by citation markers.
-_ENDS_SENTENCE = re.compile(r"[.!?…\"”](?:\s*\[\d+(?:\s*,\s*\d+)*\])*$")
+_ENDS_SENTENCE = re.compile(rf"[.!?…\"”]{_MARKS}*$")
 
 
 def _unit_sentences(unit: str, before: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
     """The sentences of some lines of an answer; markers alone go to the last sentence before."""
     # Markers written after the period belong to the sentence before them:
     # "attack. [3] Done" -> "attack [3]. Done", so sentences split cleanly.
-    text = re.sub(r"([.!?][\"'”’)]*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)", r"\2\1", unit)
+    text = re.sub(rf"([.!?][\"'”’)]*)({_MARKS}+)", r"\2\1", unit)
     out: list[tuple[str, list[int]]] = []
     for s, e in sentence_spans(text):
         seg = text[s:e]
