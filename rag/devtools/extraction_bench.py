@@ -6,7 +6,7 @@ the count overlaps normalised by their sum; precision and recall are averaged ov
 pages and F1 = 2PR/(P+R). ``published`` scores the extractor outputs published with
 the benchmark by the same code, which checks it against the figures in the README.
 
-    python -m rag.devtools.extraction_bench [--corpus DIR] [--set favor_precision=true] [--json]
+    python -m rag.devtools.extraction_bench [--split all|dev|test] [--set favor_precision=true] [--json]
 
 Benchmark data: Scrapinghub's article-extraction-benchmark (MIT licence).
 """
@@ -38,12 +38,22 @@ class Page:
         return gzip.decompress(self.path.read_bytes()).decode("utf-8", errors="replace")
 
 
-def load_pages(corpus: Path = BENCHMARK_DIR) -> list[Page]:
-    """The benchmark's pages, sorted by id."""
+def split_of(page_id: str) -> str:
+    """'dev' or 'test': a fixed half of the pages by id (options are chosen on dev).
+
+    >>> split_of("04a6711c"), split_of("05844573")
+    ('dev', 'test')
+    """
+    return "dev" if int(page_id[:2], 16) % 2 == 0 else "test"
+
+
+def load_pages(corpus: Path = BENCHMARK_DIR, split: str = "all") -> list[Page]:
+    """The benchmark's pages (``split``: 'all', 'dev' or 'test'), sorted by id."""
     truth = json.loads((corpus / "ground-truth.json").read_text(encoding="utf-8"))
     return [
         Page(id=k, url=v.get("url", ""), truth=v["articleBody"], path=corpus / "html" / f"{k}.html.gz")
         for k, v in sorted(truth.items())
+        if split == "all" or split_of(k) == split
     ]
 
 
@@ -91,9 +101,9 @@ def summarise(scores: list[tuple[float, float, float]]) -> dict:
     return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f1, 3), "pages": len(scores)}
 
 
-def score_published(corpus: Path = BENCHMARK_DIR) -> dict[str, dict]:
+def score_published(corpus: Path = BENCHMARK_DIR, split: str = "all") -> dict[str, dict]:
     """The published extractor outputs scored by :func:`summarise`."""
-    pages = load_pages(corpus)
+    pages = load_pages(corpus, split)
     out = {}
     for f in sorted((corpus / "published-outputs").glob("*.json")):
         data = json.loads(f.read_text(encoding="utf-8"))
@@ -112,9 +122,9 @@ def run(extract: Callable[[str, str], str], pages: list[Page]) -> Iterator[tuple
         yield page, text, time.perf_counter() - t0
 
 
-def score(extract: Callable[[str, str], str], corpus: Path = BENCHMARK_DIR) -> dict:
+def score(extract: Callable[[str, str], str], corpus: Path = BENCHMARK_DIR, split: str = "all") -> dict:
     """Score ``extract(html, url) -> text`` on every page; pages yielding no text listed."""
-    pages = load_pages(corpus)
+    pages = load_pages(corpus, split)
     scores, empty, seconds = [], [], []
     for page, text, dt in run(extract, pages):
         scores.append(page_score(page.truth, text))
@@ -156,16 +166,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=BENCHMARK_DIR)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a trafilatura option")
     ap.add_argument("--only", choices=["extract_html", "old_html_to_text", "published"], action="append")
+    ap.add_argument("--split", choices=["all", "dev", "test"], default="all")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     overrides = dict(kv.split("=", 1) for kv in args.set)
     results: dict[str, dict] = {}
     only = set(args.only or ["extract_html", "old_html_to_text", "published"])
     if "published" in only:
-        results.update({f"published:{k}": v for k, v in score_published(args.corpus).items()})
+        results.update({f"published:{k}": v for k, v in score_published(args.corpus, args.split).items()})
     for name, fn in extractors({k: _value(v) for k, v in overrides.items()}).items():
         if name in only:
-            results[name] = score(fn, args.corpus)
+            results[name] = score(fn, args.corpus, args.split)
     if args.json:
         print(json.dumps(results, indent=1))
         return 0
