@@ -139,7 +139,9 @@ def test_date_forms(text, iso):
     assert iso_date(text) == iso
 
 
-@pytest.mark.parametrize("text", ["soon", "March 2024", "2024", "Tuesday", "1 2 3", "", None, 20240813, "Mon, 32 Aug 2024"])
+@pytest.mark.parametrize(
+    "text", ["soon", "March 2024", "2024", "Tuesday", "1 2 3", "", None, 20240813, "Mon, 32 Aug 2024"]
+)
 def test_not_a_full_date(text):
     assert parse_date(text) is None
 

@@ -183,7 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'extractor':32} {'P':>6} {'R':>6} {'F1':>6}  empty  median ms")
     for name, r in sorted(results.items(), key=lambda kv: -kv[1]["f1"]):
         empty = len(r.get("empty_pages", [])) if "empty_pages" in r else "-"
-        print(f"{name:32} {r['precision']:6.3f} {r['recall']:6.3f} {r['f1']:6.3f}  {empty!s:>5}  {r.get('median_ms', '-')}")
+        print(
+            f"{name:32} {r['precision']:6.3f} {r['recall']:6.3f} {r['f1']:6.3f}  {empty!s:>5}  {r.get('median_ms', '-')}"
+        )
     return 0
 
 

@@ -116,9 +116,7 @@ def obvious_errors(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
         for (_, e), (s2, _) in zip(spans, spans[1:])
         if _TITLE_END.search(text[max(0, e - 6) : e]) and text[s2 : s2 + 1].isupper() and "\n" not in text[e:s2]
     )
-    missed = sum(
-        1 for s, e in spans for m in _MISSED.finditer(text[s:e]) if m.group(1) not in _LOWER_ABBREV
-    )
+    missed = sum(1 for s, e in spans for m in _MISSED.finditer(text[s:e]) if m.group(1) not in _LOWER_ABBREV)
     return false_splits, missed
 
 

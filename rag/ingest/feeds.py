@@ -23,7 +23,7 @@ import feedparser
 
 from rag.errors import RagError
 from rag.ingest.dates import iso_date
-from rag.ingest.fetch import FetchError, Fetcher, FetchResult
+from rag.ingest.fetch import Fetcher, FetchError, FetchResult
 from rag.ingest.web import ExtractedPage, extract_html
 
 
@@ -94,12 +94,18 @@ def parse_feed(data: bytes | str, feed_url: str = "") -> tuple[str, list[FeedEnt
                 url=url,
                 title=_clean(e.get("title")),
                 published=iso_date(e.get("published") or e.get("updated") or e.get("created") or ""),
-                author=_clean(e.get("author")),
+                author=_author(e),
                 source=_clean(src.get("title") if hasattr(src, "get") else "") or feed_title,
                 feed_url=feed_url,
             )
         )
     return feed_title, entries
+
+
+def _author(entry) -> str:
+    """The author's name: RSS 2.0 writes "desk@site (Jo Reporter)"."""
+    detail = entry.get("author_detail") or {}
+    return _clean(detail.get("name") if hasattr(detail, "get") else "") or _clean(entry.get("author"))
 
 
 def _clean(value: object) -> str:

@@ -56,7 +56,9 @@ class ExtractedPage:
         return asdict(self)
 
 
-def extract_html(html: str | bytes, url: str | None = None, options: Mapping[str, object] = EXTRACT_OPTIONS) -> ExtractedPage:
+def extract_html(
+    html: str | bytes, url: str | None = None, options: Mapping[str, object] = EXTRACT_OPTIONS
+) -> ExtractedPage:
     """The article of an HTML page, with title, author, site name, date and URL.
 
     ``text`` is '' when the page holds no article (the caller reports a skip).
