@@ -90,6 +90,7 @@ class Site:
         self.feed_version = 1
         self.down: set[str] = set()
         self.base = ""
+        self.bench: dict[str, bytes] = {}
 
     def feed(self) -> tuple[bytes, str]:
         return rss2(self.base, self.feed_ids).encode(), f'"v{self.feed_version}"'
@@ -129,6 +130,15 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/page/") or path.startswith("/copy/"):
             n = int(path.rsplit("/", 1)[1])
             return self._send(200, article_html(n).encode(), {"Content-Type": "text/html; charset=utf-8"})
+        if path == "/latin1":
+            body = article_html(8, town="Besançon").encode("latin-1")
+            return self._send(200, body, {"Content-Type": "text/html; charset=ISO-8859-1"})
+        if path.startswith("/bench/"):
+            return self._send(200, site.bench[path], {"Content-Type": "text/html; charset=utf-8"})
+        if path == "/bench-feed":
+            links = "".join(f"<item><title>B</title><link>{site.base}{k}</link></item>" for k in site.bench)
+            body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bench</title>{links}</channel></rss>'
+            return self._send(200, body.encode(), {"Content-Type": "application/rss+xml"})
         if path == "/big":
             return self._send(200, b"<p>" + b"x" * 300_000 + b"</p>", {"Content-Type": "text/html"})
         if path == "/big-chunked":  # no Content-Length: the limit applies while streaming
@@ -323,6 +333,31 @@ def test_single_page_url(site, tmp_path):
     sink = Sink()
     rep = reader(tmp_path, sink).poll_url(site.base + "/page/3")
     assert rep.added == [site.base + "/page/3"] and sink.articles[0].title == "Story 3 from Bath 3"
+
+
+def test_page_charset_from_the_header(site, tmp_path):
+    sink = Sink()
+    reader(tmp_path, sink).poll_url(site.base + "/latin1")
+    assert "council of Besançon voted" in sink.articles[0].text
+
+
+def test_benchmark_pages_over_loopback(site, tmp_path):
+    from rag.devtools import extraction_bench as xb
+    from rag.ingest.web import extract_html
+
+    if not (xb.BENCHMARK_DIR / "ground-truth.json").exists():
+        pytest.skip(f"benchmark not at {xb.BENCHMARK_DIR}")
+    pages = xb.load_pages(split="test")[:4]
+    site.bench = {f"/bench/{p.id}": p.html().encode("utf-8") for p in pages}
+    sink = Sink()
+    rep = reader(tmp_path, sink).poll_url(site.base + "/bench-feed")
+    assert len(rep.added) == 4 and rep.pages_fetched == 4
+    by_url = {a.url: a for a in sink.articles}
+    for p in pages:
+        got = by_url[f"{site.base}/bench/{p.id}"].text
+        assert got == extract_html(p.html(), f"{site.base}/bench/{p.id}").text
+        tp, fp, fn = xb.page_score(p.truth, got)
+        assert tp > 0.5, p.url
 
 
 def test_local_feed_file(site, tmp_path):

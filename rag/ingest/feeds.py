@@ -252,7 +252,7 @@ class FeedReader:
         hashes: dict[str, str] = {}
         also: dict[str, str] = {}
         for entry, page in fetched:
-            art = article_from_page(self.extract(page.body, page.url), entry)
+            art = article_from_page(self.extract(page.html(), page.url), entry)
             if not art.text.strip():
                 report.skipped.append({"url": entry.url, "reason": "no article text on the page"})
                 also[entry.url] = ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ import httpx
 from rag.errors import RagError
 
 _REDIRECTS = {301, 302, 303, 307, 308}
+_CHARSET = re.compile(r"charset\s*=\s*([\"']?[\w.:-]+[\"']?)", re.I)
 
 
 class FetchError(RagError):
@@ -51,6 +53,23 @@ class FetchResult:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+    def html(self) -> str | bytes:
+        """The body as text when the server named a charset Python knows; else the
+        bytes, for the extractor to detect the encoding itself.
+
+        >>> FetchResult("u", 200, "café".encode("latin-1"), "text/html; charset=ISO-8859-1").html()
+        'café'
+        >>> FetchResult("u", 200, b"<p>x</p>", "text/html").html()
+        b'<p>x</p>'
+        """
+        m = _CHARSET.search(self.content_type)
+        if m:
+            try:
+                return self.body.decode(m.group(1).strip("\"'"))
+            except (LookupError, UnicodeDecodeError):
+                pass
+        return self.body
 
 
 def check_url(url: str) -> str:
