@@ -6,7 +6,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_gold import normalise as gold_normalise
 
-from rag.text import collapse_space, content_words, normalise, numbers, quoted_sentence_spans, sentence_spans
+from rag.text import collapse_space, content_words, normalise, numbers, quoted_sentence_spans, split_sentences
 
 # Words, numbers, abbreviations, quotes and sentence ends in every combination.
 _WORDS = st.sampled_from(
@@ -52,7 +52,7 @@ _ANY_TEXT = st.one_of(article_like(), st.text(max_size=300))
 
 
 def _check_spans(text: str) -> None:
-    spans = sentence_spans(text)
+    spans = split_sentences(text)
     prev_end = 0
     covered = set()
     for a, b in spans:
@@ -86,7 +86,7 @@ _QUOTED = st.lists(
 def test_quoted_spans_join_whole_sentences_only(text):
     """Every quoted span is a run of consecutive plain sentences on one line: the same
     text, in order, cut only where a plain sentence ends."""
-    plain = sentence_spans(text)
+    plain = split_sentences(text)
     starts, ends = {a for a, _ in plain}, {b for _, b in plain}
     joined = quoted_sentence_spans(text)
     assert all(a in starts and b in ends and "\n" not in text[a:b] for a, b in joined)
@@ -96,18 +96,18 @@ def test_quoted_spans_join_whole_sentences_only(text):
 
 def test_sentence_spans_known_cases():
     t = "Only 1.1 million were listening. Musk, of x.com, spoke at 8 p.m. Eastern. “Yes!” he said.\nNew line"
-    assert [t[a:b] for a, b in sentence_spans(t)] == [
+    assert [t[a:b] for a, b in split_sentences(t)] == [
         "Only 1.1 million were listening.",
         "Musk, of x.com, spoke at 8 p.m. Eastern.",
         "“Yes!” he said.",
         "New line",
     ]
     t = "Donald J. Trump met Mr. Musk in the U.S. on Monday. They talked."
-    assert [t[a:b] for a, b in sentence_spans(t)] == [
+    assert [t[a:b] for a, b in split_sentences(t)] == [
         "Donald J. Trump met Mr. Musk in the U.S. on Monday.",
         "They talked.",
     ]
-    assert sentence_spans("") == [] and sentence_spans(" \n \n") == []
+    assert split_sentences("") == [] and split_sentences(" \n \n") == []
 
 
 @given(_ANY_TEXT)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from rag.clean import clean_text
 from rag.devtools import extraction_bench as xb
-from rag.ingest.dates import iso_date, parse_date
+from rag.ingest.clean import clean_text
 from rag.ingest.injection import filter_injection
-from rag.ingest.sentences import split_sentences
 from rag.ingest.web import extract_html
+from rag.text import iso_date, parse_date, split_sentences
 
 needs_benchmark = pytest.mark.skipif(
     not (xb.BENCHMARK_DIR / "ground-truth.json").exists(), reason=f"benchmark not at {xb.BENCHMARK_DIR}"
@@ -156,10 +155,13 @@ STORY = (
 )
 
 
-def test_old_filter_loses_the_paragraph():
-    """The defect being fixed: the line filter drops the facts with the injection."""
-    cleaned, _ = clean_text(STORY)
-    assert "85,000 visitors" not in cleaned
+def test_clean_text_keeps_the_paragraph_of_an_injected_sentence():
+    """The line filter used to drop the facts with the injection; now only the sentence goes."""
+    cleaned, found = clean_text(STORY)
+    assert "moon" not in cleaned
+    assert "a record 85,000 visitors over the weekend, organisers said." in cleaned
+    assert "Cheesemakers from 14 countries showed their products in the market square." in cleaned
+    assert found["title"] == "Cheese festival draws record crowds in Gouda"
 
 
 def test_sentence_filter_keeps_headline_and_facts():

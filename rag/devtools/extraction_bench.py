@@ -6,7 +6,8 @@ the count overlaps normalised by their sum; precision and recall are averaged ov
 pages and F1 = 2PR/(P+R). ``published`` scores the extractor outputs published with
 the benchmark by the same code, which checks it against the figures in the README.
 
-    python -m rag.devtools.extraction_bench [--split all|dev|test] [--set favor_precision=true] [--json]
+    rag eval --extraction [--split all|dev|test] [--json]
+    (options to try: ``run(overrides={'favor_precision': 'true'})``)
 
 Benchmark data: Scrapinghub's article-extraction-benchmark (MIT licence).
 """
@@ -152,42 +153,37 @@ def extractors(overrides: Mapping[str, object]) -> dict[str, Callable[[str, str]
         return extract_html(html, url, options=options).text
 
     def old(html: str, url: str) -> str:
-        from rag.clean import clean_text, html_to_text
+        from rag.ingest.clean import clean_text, html_to_text
 
         return clean_text(html_to_text(html)[0])[0]
 
     return {"extract_html": new, "old_html_to_text": old}
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    ap = argparse.ArgumentParser(prog="python -m rag.devtools.extraction_bench")
-    ap.add_argument("--corpus", type=Path, default=BENCHMARK_DIR)
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a trafilatura option")
-    ap.add_argument("--only", choices=["extract_html", "old_html_to_text", "published"], action="append")
-    ap.add_argument("--split", choices=["all", "dev", "test"], default="all")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args(argv)
-    overrides = dict(kv.split("=", 1) for kv in args.set)
+def benchmark(
+    split: str = "all",
+    only: set[str] | None = None,
+    overrides: Mapping[str, str] | None = None,
+    corpus: Path = BENCHMARK_DIR,
+) -> dict[str, dict]:
+    """Scores of each extractor in ``only`` (default all: ``extract_html``, the old
+    ``old_html_to_text`` and the ``published`` outputs) on ``split``."""
+    only = only or {"extract_html", "old_html_to_text", "published"}
     results: dict[str, dict] = {}
-    only = set(args.only or ["extract_html", "old_html_to_text", "published"])
     if "published" in only:
-        results.update({f"published:{k}": v for k, v in score_published(args.corpus, args.split).items()})
-    for name, fn in extractors({k: _value(v) for k, v in overrides.items()}).items():
+        results.update({f"published:{k}": v for k, v in score_published(corpus, split).items()})
+    for name, fn in extractors({k: _value(v) for k, v in (overrides or {}).items()}).items():
         if name in only:
-            results[name] = score(fn, args.corpus, args.split)
-    if args.json:
-        print(json.dumps(results, indent=1))
-        return 0
-    print(f"{'extractor':32} {'P':>6} {'R':>6} {'F1':>6}  empty  median ms")
+            results[name] = score(fn, corpus, split)
+    return results
+
+
+def table(results: dict[str, dict]) -> str:
+    """The scores as a text table, best F1 first."""
+    rows = [f"{'extractor':32} {'P':>6} {'R':>6} {'F1':>6}  empty  median ms"]
     for name, r in sorted(results.items(), key=lambda kv: -kv[1]["f1"]):
         empty = len(r.get("empty_pages", [])) if "empty_pages" in r else "-"
-        print(
+        rows.append(
             f"{name:32} {r['precision']:6.3f} {r['recall']:6.3f} {r['f1']:6.3f}  {empty!s:>5}  {r.get('median_ms', '-')}"
         )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return "\n".join(rows)

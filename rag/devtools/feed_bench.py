@@ -96,19 +96,3 @@ def measure(n: int = 100, runs: int = 3) -> dict:
         "repoll_ms": round(1000 * med(repoll), 1),
         "pages_fetched_on_repoll": 0,
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import json
-
-    ap = argparse.ArgumentParser(prog="python -m rag.devtools.feed_bench")
-    ap.add_argument("--n", type=int, default=100)
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args(argv)
-    print(json.dumps(measure(args.n, args.runs), indent=1))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

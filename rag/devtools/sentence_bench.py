@@ -1,6 +1,6 @@
 """Compare sentence splitters on hand-checked cases and on news text.
 
-Each splitter is wrapped the way ``rag.ingest.sentences`` wraps the chosen one
+Each splitter is wrapped the way ``rag.text.split_sentences`` wraps the chosen one
 (a line break always ends a sentence; spans exclude surrounding space), so the
 comparison is of the libraries' decisions alone. On news text there is no gold
 segmentation: it reports how often two splitters agree on a boundary and counts
@@ -88,12 +88,9 @@ def splitters() -> dict[str, Callable[[str], list[tuple[int, int]]]]:
         found["sentencex"] = lambda t: _line_spans(sx, t)
     except ImportError:
         pass
-    from rag.ingest.sentences import split_sentences
-    from rag.text import sentence_spans
+    from rag.text import split_sentences
 
-    found["rag.ingest.sentences (blingfire + title repair)"] = split_sentences
-
-    found["old rag.text"] = sentence_spans
+    found["rag.text.split_sentences (blingfire + title repair)"] = split_sentences
     return found
 
 
@@ -158,12 +155,7 @@ def compare() -> dict:
     return report
 
 
-def main() -> int:
+if __name__ == "__main__":
     import json
 
     print(json.dumps(compare(), indent=1, ensure_ascii=False))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -12,7 +12,7 @@ import functools
 import hashlib
 
 from rag.errors import RagError
-from rag.text import sentence_spans
+from rag.text import split_sentences
 from rag.tuning import MAX_TOKENS, OVERLAP_SENTENCES
 from rag.types import Chunk
 
@@ -105,7 +105,7 @@ def chunk_article(
     ['One. Two two.', 'Two two. Three three three.']
     """
     units: list[tuple[int, int]] = []
-    for s, e in sentence_spans(text):
+    for s, e in split_sentences(text):
         if count_tokens(text[s:e]) > max_tokens:
             units.extend(_split_long(text, s, e, max_tokens))
         else:

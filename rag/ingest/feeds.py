@@ -22,9 +22,9 @@ from pathlib import Path
 import feedparser
 
 from rag.errors import RagError
-from rag.ingest.dates import iso_date
 from rag.ingest.fetch import Fetcher, FetchError, FetchResult
 from rag.ingest.web import ExtractedPage, extract_html
+from rag.text import iso_date
 
 
 class FeedError(RagError):

@@ -13,7 +13,7 @@ from pathlib import Path
 from rag.ingest.chunk import content_hash
 from rag.ingest.clean import clean_text, markdown_to_text
 from rag.ingest.html import html_to_text
-from rag.text import normalise_date
+from rag.text import iso_date
 from rag.types import Article
 
 SUFFIXES = {".txt", ".md", ".html", ".htm", ".json", ".jsonl"}
@@ -63,7 +63,7 @@ def _article_from_record(rec: object, file: str, source: str) -> Article:
         text=cleaned,
         title=str(title).strip() if isinstance(title, str) else "",
         outlet=str(rec.get("outlet") or rec.get("source") or found.get("outlet", "") or "").strip(),
-        published=normalise_date(rec.get("published") or rec.get("date") or found.get("published", "")),
+        published=iso_date(rec.get("published") or rec.get("date") or found.get("published", "")),
         url=str(rec.get("url") or "").strip(),
         source=source,
     )
@@ -152,7 +152,7 @@ def _text_article(path: Path, suffix: str, text: str, source: str) -> Article:
         text=cleaned,
         title=str(meta.get("title") or found.get("title", "")),
         outlet=str(meta.get("outlet") or found.get("outlet", "")),
-        published=normalise_date(meta.get("published") or found.get("published", "")),
+        published=iso_date(meta.get("published") or found.get("published", "")),
         url=str(meta.get("url") or found.get("url", "")),
         source=source,
     )

@@ -21,9 +21,12 @@ from dataclasses import asdict, dataclass
 from types import MappingProxyType
 
 import htmldate
+import lxml.etree
+import lxml.html
 import trafilatura
 
-from rag.ingest.dates import iso_date
+from rag.ingest.injection import filter_injection
+from rag.text import iso_date
 
 # trafilatura.bare_extraction keyword arguments (trafilatura 2.3.1).
 EXTRACT_OPTIONS: Mapping[str, object] = MappingProxyType(
@@ -36,6 +39,9 @@ EXTRACT_OPTIONS: Mapping[str, object] = MappingProxyType(
         "with_metadata": True,
         "deduplicate": False,
     }
+)
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d])|opacity\s*:\s*0(?![.\d])", re.I
 )
 _BLANKS = re.compile(r"[ \t\u00a0\u200b]+")
 _WORD = re.compile(r"\w+")
@@ -76,16 +82,20 @@ def extract_html(
     >>> page.text.splitlines()[0][:40], page.site_name, page.published
     ('Heavy rain flooded the centre of Leeds o', 'Leeds Post', '2024-08-13')
     """
-    doc = trafilatura.bare_extraction(html, url=url, **options)
+    tree = visible_tree(html)
+    if tree is None:
+        return ExtractedPage(text="", url=url or "")
+    doc = trafilatura.bare_extraction(tree, url=url, **options)
     if doc is None:
-        meta = trafilatura.extract_metadata(html, default_url=url)
+        meta = trafilatura.extract_metadata(tree, default_url=url)
         text = ""
     else:
         meta = doc
         text = _without_headline(_tidy(doc.text or ""), doc.title)
+    text, _ = filter_injection(text)  # a sentence addressed to a model goes alone
     published = iso_date(meta.date) if meta is not None else ""
     if not published:
-        published = iso_date(htmldate.find_date(html, url=url, original_date=True) or "")
+        published = iso_date(htmldate.find_date(tree, url=url, original_date=True) or "")
     return ExtractedPage(
         text=text,
         title=_one_line(getattr(meta, "title", None)),
@@ -94,6 +104,36 @@ def extract_html(
         published=published,
         url=_one_line(getattr(meta, "url", None)) or (url or ""),
     )
+
+
+def visible_tree(html: str | bytes) -> lxml.html.HtmlElement | None:
+    """The page parsed, without what a reader never sees: elements marked ``hidden``
+    or ``aria-hidden="true"``, or styled invisible (display:none, visibility:hidden,
+    zero size or opacity). trafilatura keeps some of these, and text hidden from the
+    reader is where instructions aimed at a model hide. None for an empty document.
+
+    >>> t = visible_tree('<p>Seen.</p><div hidden>Unseen.</div><p style="display: none">No.</p>')
+    >>> t.text_content()
+    'Seen.'
+    """
+    try:
+        tree = lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    hidden = [
+        el
+        for el in tree.iter()
+        if isinstance(el.tag, str)
+        and (
+            el.get("hidden") is not None
+            or (el.get("aria-hidden") or "").strip().lower() == "true"
+            or _HIDDEN_STYLE.search(el.get("style") or "")
+        )
+    ]
+    for el in hidden:
+        if el.getparent() is not None:
+            el.drop_tree()
+    return tree
 
 
 def _one_line(value: object) -> str:
