@@ -14,6 +14,7 @@ from rag.api import Rag
 from rag.checkout import optional_repo_path, repo_path
 from rag.errors import RagError
 from rag.index.retrieve import Filters
+from rag.ingest.pipeline import IngestReport
 from rag.settings import Settings
 
 
@@ -40,26 +41,44 @@ def _print_json(obj: object) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from rag.ingest.sources import is_feed_file, is_url, poll_all
+
     rag = _rag(args)
-    paths = args.paths or [str(repo_path("seeds", what="the demo articles", option="files or folders to ingest"))]
+    web = [p for p in args.paths if is_url(p) or is_feed_file(Path(p))]
+    paths = [p for p in args.paths if p not in web]
+    if not args.paths:
+        paths = [str(repo_path("seeds", what="the demo articles", option="files or folders to ingest"))]
     t0 = time.perf_counter()
     if args.rebuild:
         rag.rebuild()
-    report = rag.ingest(paths, sync=args.sync, show_progress=not args.json)
+    report = rag.ingest(paths, sync=args.sync, show_progress=not args.json) if paths else IngestReport()
+    got, lines = {}, []
+    if web:
+        with rag.web() as sources:
+            got, lines = poll_all(sources, web)
     took = time.perf_counter() - t0
     if args.json:
-        _print_json(report.to_json())
+        out = report.to_json()
+        if web:
+            out["added"] += got["added"]
+            out["skipped"] += got["skipped"] + got["failed"]
+            out["duplicates"] = got["duplicates"]
+        _print_json(out)
     else:
+        for line in lines:
+            print(line)
         print(
-            f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-            f"removed {len(report.removed)}, skipped {len(report.skipped)} "
-            f"({report.chunks_added} chunks embedded, {took:.1f}s)"
+            f"added {len(report.added) + len(got.get('added', []))}, updated {len(report.updated)}, "
+            f"unchanged {len(report.unchanged)}, removed {len(report.removed)}, "
+            f"skipped {len(report.skipped) + len(got.get('skipped', [])) + len(got.get('failed', []))} "
+            f"({report.chunks_added + got.get('chunks', 0)} chunks embedded, {took:.1f}s)"
         )
-        for s in report.skipped:
+        for s in report.skipped + got.get("skipped", []) + got.get("failed", []):
             print(f"  skipped {s['path']}: {s['reason']}")
         if report.orphans_removed:
             print(f"  removed {report.orphans_removed} orphan chunks left by an interrupted run")
-    return 1 if (args.strict and report.skipped) else 0
+    failed = report.skipped or got.get("skipped") or got.get("failed")
+    return 1 if (args.strict and failed) else 0
 
 
 def _filters(args: argparse.Namespace) -> Filters:

@@ -144,7 +144,7 @@ def _value(raw: str) -> object:
 
 
 def extractors(overrides: Mapping[str, object]) -> dict[str, Callable[[str, str], str]]:
-    """The extractors the script scores: ``rag`` (what is indexed) and the old line cleaner."""
+    """The extractor the script scores: what is indexed from a page."""
     from rag.ingest.web import EXTRACT_OPTIONS, extract_html
 
     options = {**EXTRACT_OPTIONS, **overrides}
@@ -152,12 +152,7 @@ def extractors(overrides: Mapping[str, object]) -> dict[str, Callable[[str, str]
     def new(html: str, url: str) -> str:
         return extract_html(html, url, options=options).text
 
-    def old(html: str, url: str) -> str:
-        from rag.ingest.clean import clean_text, html_to_text
-
-        return clean_text(html_to_text(html)[0])[0]
-
-    return {"extract_html": new, "old_html_to_text": old}
+    return {"extract_html": new}
 
 
 def benchmark(
@@ -166,9 +161,9 @@ def benchmark(
     overrides: Mapping[str, str] | None = None,
     corpus: Path = BENCHMARK_DIR,
 ) -> dict[str, dict]:
-    """Scores of each extractor in ``only`` (default all: ``extract_html``, the old
-    ``old_html_to_text`` and the ``published`` outputs) on ``split``."""
-    only = only or {"extract_html", "old_html_to_text", "published"}
+    """Scores of each extractor in ``only`` (default both: ``extract_html``, which is
+    what gets indexed, and the ``published`` outputs) on ``split``."""
+    only = only or {"extract_html", "published"}
     results: dict[str, dict] = {}
     if "published" in only:
         results.update({f"published:{k}": v for k, v in score_published(corpus, split).items()})

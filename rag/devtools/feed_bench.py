@@ -6,7 +6,12 @@ fetched and extracted, handed to a sink) and the re-poll (one 304, no page). The
 baseline, in the same run, is extracting the same pages from memory, so the ratio
 shows the cost of fetching over the extraction itself.
 
-    python -m rag.devtools.feed_bench [--n 100] [--runs 3]
+``measure_index`` times the same into a real index (chunking and embedding
+included) in a fresh data folder per run: the first poll, and the re-poll of the
+unchanged feed with the state the first poll saved (``Rag.web()``, as `rag ingest
+URL` runs it).
+
+    python -c "from rag.devtools.feed_bench import measure, measure_index; print(measure(), measure_index())"
 """
 
 from __future__ import annotations
@@ -49,6 +54,68 @@ def _server(bodies: dict[str, bytes], hits: Counter) -> ThreadingHTTPServer:
             self.wfile.write(body)
 
     return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+
+def _serve_feed(n: int) -> tuple[ThreadingHTTPServer, str, Counter, list[str]]:
+    """A loopback server of an RSS 2.0 feed of ``n`` benchmark pages: (server, base URL, hits, pages)."""
+    pages = xb.load_pages()[:n]
+    htmls = [p.html() for p in pages]
+    bodies = {f"/p/{i}": h.encode("utf-8") for i, h in enumerate(htmls)}
+    hits: Counter = Counter()
+    srv = _server(bodies, hits)
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    items = "".join(f"<item><title>Entry {i}</title><link>{base}/p/{i}</link></item>" for i in range(len(pages)))
+    bodies["/feed.xml"] = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>{items}</channel></rss>'.encode()
+    )
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, base, hits, htmls
+
+
+def measure_index(n: int = 100, runs: int = 3) -> dict:
+    """First poll into an empty index and unchanged re-poll, median of ``runs`` (fresh folder each)."""
+    import tempfile
+    from pathlib import Path
+
+    from rag.api import Rag
+    from rag.settings import Settings
+
+    srv, base, hits, _ = _serve_feed(n)
+    first, repoll, chunks, added, refetched = [], [], [], [], 0
+    try:
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory(prefix="rag-feed-bench-") as tmp:
+                rag = Rag(Settings.from_env().with_(data_dir=Path(tmp), chroma_url=None))
+                rag.embedder.embed(["warm up"])  # the model load is not the feed's cost
+                with rag.web() as web:
+                    t0 = time.perf_counter()
+                    rep = web.poll(base + "/feed.xml")
+                    first.append(time.perf_counter() - t0)
+                added.append(len(rep.added))
+                chunks.append(rag.store.n_chunks())
+                before = sum(v for k, v in hits.items() if k.startswith("/p/"))
+                with rag.web() as web:  # a new client and the saved state, as a second `rag ingest URL`
+                    t0 = time.perf_counter()
+                    rep2 = web.poll(base + "/feed.xml")
+                    repoll.append(time.perf_counter() - t0)
+                refetched += sum(v for k, v in hits.items() if k.startswith("/p/")) - before
+                if not rep2.not_modified:
+                    raise RuntimeError("the unchanged feed was not answered 304")
+                rag.store.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    med = statistics.median
+    return {
+        "entries": n,
+        "added": added,
+        "chunks": chunks,
+        "first_poll_into_index_s": [round(x, 2) for x in first],
+        "first_poll_into_index_s_median": round(med(first), 2),
+        "repoll_ms": [round(1000 * x, 1) for x in repoll],
+        "repoll_ms_median": round(1000 * med(repoll), 1),
+        "pages_fetched_on_repoll": refetched,
+    }
 
 
 def measure(n: int = 100, runs: int = 3) -> dict:

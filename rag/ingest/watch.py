@@ -88,6 +88,7 @@ class Watcher:
         folders: list[Path],
         urls: list[str],
         feed_files: list[Path] | None = None,
+        more_urls: Callable[[], list[str]] | None = None,
         reader: FeedReader,
         ingest_paths: IngestPaths,
         state_dir: Path,
@@ -98,6 +99,7 @@ class Watcher:
         self.folders = folders
         self.urls = urls
         self.feed_files = feed_files or []
+        self.more_urls = more_urls  # read every cycle (the page's feed list can change meanwhile)
         self.reader = reader
         self.ingest_paths = ingest_paths
         self.every_s = every_s
@@ -130,13 +132,22 @@ class Watcher:
         t0 = time.perf_counter()
         for folder in self.folders:
             self._folder(folder, rep)
-        for url in self.urls:
+        for url in self._urls(rep):
             self._poll(url, rep, lambda u=url: self.reader.poll_url(u))
         for path in self.feed_files:
             self._poll(str(path), rep, lambda p=path: self.reader.poll_file(p))
         rep.seconds = time.perf_counter() - t0
         self.log(rep.line())
         return rep
+
+    def _urls(self, rep: CycleReport) -> list[str]:
+        if self.more_urls is None:
+            return list(self.urls)
+        try:
+            return [*self.urls, *self.more_urls()]
+        except RagError as exc:
+            rep.failed.append(str(exc))
+            return list(self.urls)
 
     def _folder(self, folder: Path, rep: CycleReport) -> None:
         if not folder.is_dir():

@@ -43,6 +43,11 @@ EXTRACT_OPTIONS: Mapping[str, object] = MappingProxyType(
 _HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d])|opacity\s*:\s*0(?![.\d])", re.I
 )
+# Classes that hide an element from the eye but not from a parser, as whole class
+# names: "hidden-xs" or "d-none d-md-block" only hide on some screens, and taking
+# them (measured on 8 benchmark pages) cost F1 0.984 -> 0.867.
+_HIDDEN_CLASSES = {"sr-only", "visually-hidden", "screen-reader-text", "screenreader-only"}
+_NEVER_SHOWN = {"template", "noscript", "script", "style"}
 _BLANKS = re.compile(r"[ \t\u00a0\u200b]+")
 _WORD = re.compile(r"\w+")
 
@@ -107,9 +112,10 @@ def extract_html(
 
 
 def visible_tree(html: str | bytes) -> lxml.html.HtmlElement | None:
-    """The page parsed, without what a reader never sees: elements marked ``hidden``
-    or ``aria-hidden="true"``, or styled invisible (display:none, visibility:hidden,
-    zero size or opacity). trafilatura keeps some of these, and text hidden from the
+    """The page parsed, without what a reader never sees: templates, noscript and
+    scripts, elements marked ``hidden`` or ``aria-hidden="true"``, styled invisible
+    (display:none, visibility:hidden, zero size or opacity) or given a class that
+    hides them ("sr-only", "visually-hidden", ...). trafilatura keeps some of these, and text hidden from the
     reader is where instructions aimed at a model hide. None for an empty document.
 
     >>> t = visible_tree('<p>Seen.</p><div hidden>Unseen.</div><p style="display: none">No.</p>')
@@ -125,9 +131,11 @@ def visible_tree(html: str | bytes) -> lxml.html.HtmlElement | None:
         for el in tree.iter()
         if isinstance(el.tag, str)
         and (
-            el.get("hidden") is not None
+            el.tag in _NEVER_SHOWN
+            or el.get("hidden") is not None
             or (el.get("aria-hidden") or "").strip().lower() == "true"
             or _HIDDEN_STYLE.search(el.get("style") or "")
+            or not _HIDDEN_CLASSES.isdisjoint((el.get("class") or "").lower().split())
         )
     ]
     for el in hidden:
