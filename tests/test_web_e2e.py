@@ -161,3 +161,55 @@ def test_injected_sentence_drops_alone_and_the_facts_answer(tmp_path, site, embe
     assert any("85,000 visitors" in c.quote for c in ans.citations), ans.citations
     for c in ans.citations:
         assert rag.article(c.article_id).text[c.start : c.end] == c.quote
+
+
+def test_library_feed_list_is_kept_in_the_data_folder(tmp_path):
+    from rag.app.ui_feeds import add_feed, poll_feeds, remove_feed
+    from rag.ingest.sources import FeedList
+
+    feeds = FeedList(tmp_path)
+    assert add_feed(feeds, "ftp://x/feed")[1] == []
+    msg, urls = add_feed(feeds, " https://a.example/feed ")
+    assert urls == ["https://a.example/feed"] and "Added" in msg
+    assert add_feed(feeds, "https://b.example/rss")[1] == ["https://a.example/feed", "https://b.example/rss"]
+    assert add_feed(feeds, "https://a.example/feed")[1] == ["https://a.example/feed", "https://b.example/rss"]
+    assert FeedList(tmp_path).urls() == ["https://a.example/feed", "https://b.example/rss"]  # a restart
+    assert remove_feed(feeds, "https://a.example/feed")[1] == ["https://b.example/rss"]
+    assert remove_feed(FeedList(tmp_path), "https://b.example/rss")[1] == []
+    assert poll_feeds(None, feeds) == "No feeds yet: add one above."
+
+
+@pytest.mark.slow
+def test_poll_now_ingests_the_listed_feeds(site, tmp_path, embedder):
+    from rag.app.ui_feeds import add_feed, poll_feeds
+    from rag.ingest.sources import FeedList
+
+    base, _ = site
+    rag = Rag(Settings(data_dir=tmp_path / "data"))
+    add_feed(FeedList(rag.settings.data_dir), f"{base}/feed.xml")
+    msg = poll_feeds(rag, FeedList(rag.settings.data_dir))
+    assert msg.splitlines()[0] == "2 new articles.", msg
+    assert len(rag.sources()) == 2
+    assert "unchanged since the last poll" in poll_feeds(rag, FeedList(rag.settings.data_dir))
+
+
+@pytest.mark.slow
+def test_watch_survives_a_down_source_and_logs_one_line_a_cycle(tmp_path, capsys, embedder):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "tram.txt").write_text(OTHER, encoding="utf-8")
+    argv = ["watch", str(folder), f"http://127.0.0.1:{port}/feed", "--every", "0.1s", "--cycles", "2"]
+    assert main([*argv, "--data-dir", str(tmp_path / "data")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("cycle 1: 1 new, 0 sources unchanged, 1 failed (http://127.0.0.1:")
+    assert lines[1].startswith("cycle 2: 0 new, 1 sources unchanged, 1 failed (")
+    assert "retried next cycle" in lines[1]
+    # State across restarts: the folder is not ingested again.
+    assert main([*argv[:3], "--cycles", "1", "--data-dir", str(tmp_path / "data")]) == 0
+    assert capsys.readouterr().out.startswith("cycle 1: 0 new, 1 sources unchanged")

@@ -160,6 +160,12 @@ def _brief_eval_serve_commands(sub, common, model) -> None:
     )
     s.add_argument("--words", type=opt.positive_int("--words"), default=250, help="with --briefings: summary words")
     s.add_argument("--no-llm", action="store_true", help="with --briefings: extractive ledes, no model")
+    s.add_argument(
+        "--extraction",
+        action="store_true",
+        help="score web-page extraction on the article-extraction benchmark instead (P/R/F1)",
+    )
+    s.add_argument("--split", choices=["all", "dev", "test"], default="all", help="with --extraction: which pages")
     s.set_defaults(func=commands.cmd_eval)
 
     s = sub.add_parser("serve", parents=[common, model], help="the chat page (Gradio) on this machine")

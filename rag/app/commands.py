@@ -240,6 +240,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return eval_briefings(args)
     if args.claims:
         return eval_claims(args)
+    if args.extraction:
+        return eval_extraction(args)
 
     from rag.devtools import claim_score, eval_report, evals
     from rag.devtools.brief_eval import run_brief_eval
@@ -295,6 +297,19 @@ def eval_claims(args: argparse.Namespace) -> int:
     if missed:
         print("rag: error: the claim suite misses its targets on the test split: " + "; ".join(missed), file=sys.stderr)
     return 1 if missed else 0
+
+
+def eval_extraction(args: argparse.Namespace) -> int:
+    """`rag eval --extraction`: what is indexed from a web page, against the benchmark's true article text."""
+    from rag.devtools import extraction_bench as xb
+
+    corpus = repo_path("evals", "corpora", "article-extraction-benchmark", what="the article-extraction benchmark")
+    results = xb.benchmark(split=args.split, corpus=corpus)
+    if args.json:
+        _print_json({k: {m: v[m] for m in ("precision", "recall", "f1", "pages")} for k, v in results.items()})
+    else:
+        print(xb.table(results))
+    return 0
 
 
 def eval_briefings(args: argparse.Namespace) -> int:
