@@ -213,3 +213,11 @@ def test_watch_survives_a_down_source_and_logs_one_line_a_cycle(tmp_path, capsys
     # State across restarts: the folder is not ingested again.
     assert main([*argv[:3], "--cycles", "1", "--data-dir", str(tmp_path / "data")]) == 0
     assert capsys.readouterr().out.startswith("cycle 1: 0 new, 1 sources unchanged")
+
+
+def test_watch_with_nothing_to_watch_is_one_line(tmp_path, capsys):
+    assert main(["watch", "--data-dir", str(tmp_path / "data")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "rag: error: nothing to watch: give folders, feed files or URLs, or add feeds on the page's Library tab"
+    ]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rag.api import Rag
 from rag.app.commands import settings_from
+from rag.errors import RagError
 
 
 def _print_json(obj: object) -> None:
@@ -45,6 +46,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     files = [Path(p) for p in args.inputs if not is_url(p) and is_feed_file(Path(p))]
     urls = [u for u in args.inputs if is_url(u)]
     feeds = FeedList(rag.settings.data_dir)
+    if not args.inputs and not feeds.urls():
+        raise RagError("nothing to watch: give folders, feed files or URLs, or add feeds on the page's Library tab")
     with rag.web() as web:
         watcher = Watcher(
             folders=folders,

@@ -11,7 +11,6 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from rag.errors import RagError
 from rag.ingest.feeds import FeedReader, PollReport, Seen, WebArticle
@@ -47,13 +46,12 @@ def forget_taken(data_dir: Path) -> None:
 
 def article_of(w: WebArticle) -> Article:
     """The index record of a fetched page: its URL is its file name and its source."""
-    host = urlsplit(w.url).hostname or ""
     return Article(
         id=w.content_hash,
         file=w.url,
         text=w.text,
         title=w.title,
-        outlet=w.outlet or host,
+        outlet=w.outlet,  # the page's site name or the feed's title; never made up from the host
         published=w.published,
         url=w.url,
         author=w.author,
