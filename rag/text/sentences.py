@@ -48,11 +48,22 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# A quotation that ends a sentence followed by one that opens the next (‘… “demonizing
+# people.” “It’s not like …”’): Bling Fire keeps the two together.
+_QUOTE_AFTER_QUOTE = re.compile(r"(?<=[.!?…]”)\s+(?=“)")
+
+
 def _line_spans(line: str, offset: int) -> list[tuple[int, int]]:
     """Bling Fire's sentence ends become cut points, so that every character of the
-    line lands in a sentence (Bling Fire leaves out some, such as control characters)."""
+    line lands in a sentence (Bling Fire leaves out some, such as control characters).
+
+    >>> t = 'He said it should happen without “demonizing people.” “It is not urgent,” Musk said.'
+    >>> [t[a:b] for a, b in _line_spans(t, 0)]
+    ['He said it should happen without “demonizing people.”', '“It is not urgent,” Musk said.']
+    """
     _, found = blingfire.text_to_sentences_and_offsets(line)
-    cuts = sorted({0, len(line), *(min(max(b, 0), len(line)) for _, b in found)})
+    ends = [min(max(b, 0), len(line)) for _, b in found] + [m.start() for m in _QUOTE_AFTER_QUOTE.finditer(line)]
+    cuts = sorted({0, len(line), *ends})
     out: list[tuple[int, int]] = []
     join_next = False
     for a, b in zip(cuts, cuts[1:]):
