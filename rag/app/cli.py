@@ -84,7 +84,7 @@ def _index_and_answer_commands(sub, common, model, filt) -> None:
     s.add_argument("--rebuild", action="store_true", help="empty the index first (after a version change or damage)")
     s.add_argument("--strict", action="store_true", help="exit non-zero when any file was skipped")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
-    s.set_defaults(func=commands.cmd_ingest)
+    s.set_defaults(func=commands_web.cmd_ingest)
 
     s = sub.add_parser("search", parents=[common, filt], help="hybrid search of the indexed chunks")
     s.add_argument("query")
@@ -166,7 +166,7 @@ def _brief_eval_serve_commands(sub, common, model) -> None:
         help="score web-page extraction on the article-extraction benchmark instead (P/R/F1)",
     )
     s.add_argument("--split", choices=["all", "dev", "test"], default="all", help="with --extraction: which pages")
-    s.set_defaults(func=commands.cmd_eval)
+    s.set_defaults(func=commands_web.cmd_eval)
 
     s = sub.add_parser("serve", parents=[common, model], help="the chat page (Gradio) on this machine")
     s.add_argument(
