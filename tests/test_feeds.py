@@ -329,6 +329,28 @@ def test_ingest_failure_marks_nothing_seen(site, tmp_path):
     assert len(r.poll_url(site.base + "/feed.xml").added) == 5
 
 
+def test_batches_are_taken_in_feed_order_and_each_marked_seen_once_taken(site, tmp_path):
+    # Five entries two at a time: three batches, written in feed order; the second write
+    # fails, so the first batch stays taken and the rest are fetched again next poll.
+    calls: list[list[str]] = []
+
+    def flaky(docs):
+        calls.append([d.url for d in docs])
+        if len(calls) == 2:
+            raise RagError("index is locked")
+
+    r = FeedReader(Fetcher(LIMITS), flaky, Seen(), batch=2)
+    with pytest.raises(RagError):
+        r.poll_url(site.base + "/feed.xml")
+    first = [site.base + f"/page/{i}" for i in site.feed_ids[:2]]
+    assert calls[0] == first and set(r.seen.urls) == set(first)
+    sink = Sink()
+    r.ingest_documents = sink
+    rep = r.poll_url(site.base + "/feed.xml")
+    assert [len(b) for b in sink.batches] == [2, 1]
+    assert rep.added == [site.base + f"/page/{i}" for i in site.feed_ids[2:]] == [a.url for a in sink.articles]
+
+
 def test_single_page_url(site, tmp_path):
     sink = Sink()
     rep = reader(tmp_path, sink).poll_url(site.base + "/page/3")

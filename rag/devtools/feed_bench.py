@@ -9,7 +9,9 @@ shows the cost of fetching over the extraction itself.
 ``measure_index`` times the same into a real index (chunking and embedding
 included) in a fresh data folder per run: the first poll, and the re-poll of the
 unchanged feed with the state the first poll saved (``Rag.web()``, as `rag ingest
-URL` runs it).
+URL` runs it). The first poll is timed with the pages taken in batches (the next
+batch fetched and extracted while one is embedded) and, as the baseline in the same
+run, in one batch (fetch and extract everything, then embed).
 
     python -c "from rag.devtools.feed_bench import measure, measure_index; print(measure(), measure_index())"
 """
@@ -23,7 +25,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from rag.devtools import extraction_bench as xb
-from rag.ingest.feeds import FeedReader, Seen
+from rag.ingest.feeds import FEED_BATCH, FeedReader, Seen
 from rag.ingest.fetch import Fetcher, FetchLimits, Validators
 from rag.ingest.web import extract_html
 
@@ -72,8 +74,10 @@ def _serve_feed(n: int) -> tuple[ThreadingHTTPServer, str, Counter, list[str]]:
     return srv, base, hits, htmls
 
 
-def measure_index(n: int = 100, runs: int = 3) -> dict:
-    """First poll into an empty index and unchanged re-poll, median of ``runs`` (fresh folder each)."""
+def measure_index(n: int = 100, runs: int = 3, batches: tuple[int, ...] = (FEED_BATCH, 0)) -> dict:
+    """First poll into an empty index and unchanged re-poll, median of ``runs`` (fresh folder each),
+    for each entry batch size in ``batches`` (0: every entry in one batch, so nothing overlaps
+    the embedding: the baseline), the sizes taking turns within each run."""
     import tempfile
     from pathlib import Path
 
@@ -81,41 +85,47 @@ def measure_index(n: int = 100, runs: int = 3) -> dict:
     from rag.settings import Settings
 
     srv, base, hits, _ = _serve_feed(n)
-    first, repoll, chunks, added, refetched = [], [], [], [], 0
+    out: dict = {"entries": n}
+    times: dict[int, list[float]] = {b: [] for b in batches}
+    repoll, chunks, added, refetched = [], [], [], 0
     try:
         for _ in range(runs):
-            with tempfile.TemporaryDirectory(prefix="rag-feed-bench-") as tmp:
-                rag = Rag(Settings.from_env().with_(data_dir=Path(tmp), chroma_url=None))
-                rag.embedder.embed(["warm up"])  # the model load is not the feed's cost
-                with rag.web() as web:
-                    t0 = time.perf_counter()
-                    rep = web.poll(base + "/feed.xml")
-                    first.append(time.perf_counter() - t0)
-                added.append(len(rep.added))
-                chunks.append(rag.store.n_chunks())
-                before = sum(v for k, v in hits.items() if k.startswith("/p/"))
-                with rag.web() as web:  # a new client and the saved state, as a second `rag ingest URL`
-                    t0 = time.perf_counter()
-                    rep2 = web.poll(base + "/feed.xml")
-                    repoll.append(time.perf_counter() - t0)
-                refetched += sum(v for k, v in hits.items() if k.startswith("/p/")) - before
-                if not rep2.not_modified:
-                    raise RuntimeError("the unchanged feed was not answered 304")
-                rag.store.close()
+            for b in batches:
+                with tempfile.TemporaryDirectory(prefix="rag-feed-bench-") as tmp:
+                    rag = Rag(Settings.from_env().with_(data_dir=Path(tmp), chroma_url=None))
+                    rag.embedder.embed(["warm up"])  # the model load is not the feed's cost
+                    with rag.web() as web:
+                        web.reader.batch = b or n
+                        t0 = time.perf_counter()
+                        rep = web.poll(base + "/feed.xml")
+                        times[b].append(time.perf_counter() - t0)
+                    added.append(len(rep.added))
+                    chunks.append(rag.store.n_chunks())
+                    before = sum(v for k, v in hits.items() if k.startswith("/p/"))
+                    with rag.web() as web:  # a new client and the saved state, as a second `rag ingest URL`
+                        t0 = time.perf_counter()
+                        rep2 = web.poll(base + "/feed.xml")
+                        repoll.append(time.perf_counter() - t0)
+                    refetched += sum(v for k, v in hits.items() if k.startswith("/p/")) - before
+                    if not rep2.not_modified:
+                        raise RuntimeError("the unchanged feed was not answered 304")
+                    rag.store.close()
     finally:
         srv.shutdown()
         srv.server_close()
     med = statistics.median
-    return {
-        "entries": n,
-        "added": added,
-        "chunks": chunks,
-        "first_poll_into_index_s": [round(x, 2) for x in first],
-        "first_poll_into_index_s_median": round(med(first), 2),
-        "repoll_ms": [round(1000 * x, 1) for x in repoll],
-        "repoll_ms_median": round(1000 * med(repoll), 1),
-        "pages_fetched_on_repoll": refetched,
-    }
+    for b, ts in times.items():
+        key = f"batch_{b}" if b else "one_batch"
+        out[f"first_poll_s_{key}"] = [round(x, 2) for x in ts]
+        out[f"first_poll_s_{key}_median"] = round(med(ts), 2)
+    out.update(
+        added=added,
+        chunks=chunks,
+        repoll_ms=[round(1000 * x, 1) for x in repoll],
+        repoll_ms_median=round(1000 * med(repoll), 1),
+        pages_fetched_on_repoll=refetched,
+    )
+    return out
 
 
 def measure(n: int = 100, runs: int = 3) -> dict:

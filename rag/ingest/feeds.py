@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,9 @@ from rag.errors import RagError
 from rag.ingest.fetch import Fetcher, FetchError, FetchResult
 from rag.ingest.web import ExtractedPage, extract_html
 from rag.text import iso_date
+
+# Entries fetched and extracted while the batch before them is embedded and written.
+FEED_BATCH = 10
 
 
 class FeedError(RagError):
@@ -193,8 +197,10 @@ class FeedReader:
         ingest_documents: IngestDocuments,
         seen: Seen | None = None,
         extract: Callable[..., ExtractedPage] = extract_html,
+        batch: int = FEED_BATCH,
     ) -> None:
         self.fetcher = fetcher
+        self.batch = max(1, batch)
         self.ingest_documents = ingest_documents
         self.seen = seen if seen is not None else Seen()
         self.extract = extract
@@ -234,10 +240,26 @@ class FeedReader:
         return report
 
     def _entries(self, report: PollReport, entries: list[FeedEntry]) -> None:
+        """Fetch and extract the entries' pages ``batch`` at a time, each batch handed
+        to ``ingest_documents`` on a worker thread while the next is fetched and
+        extracted (the embedder releases the GIL, so the two overlap). Writes stay in
+        feed order, one at a time; a batch is marked seen once it has been taken."""
+        todo = [e for e in entries if e.url not in self.seen.urls]
+        hashes: dict[str, str] = {}  # content hash -> url, across the batches of this poll
+        pending: tuple[Future | None, list[WebArticle], dict[str, str]] | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix="feed-ingest") as writer:
+            for i in range(0, len(todo), self.batch):
+                fetched = self._fetch(report, todo[i : i + self.batch])
+                new, also = self._extract(report, fetched, hashes)
+                if pending:
+                    self._settle(report, *pending)
+                pending = (writer.submit(self.ingest_documents, new) if new else None, new, also)
+            if pending:
+                self._settle(report, *pending)
+
+    def _fetch(self, report: PollReport, entries: list[FeedEntry]) -> list[tuple[FeedEntry, FetchResult]]:
         fetched: list[tuple[FeedEntry, FetchResult]] = []
         for e in entries:
-            if e.url in self.seen.urls:
-                continue
             try:
                 page = self.fetcher.get(e.url, conditional=False)
             except FetchError as exc:
@@ -245,11 +267,14 @@ class FeedReader:
                 continue
             report.pages_fetched += 1
             fetched.append((e, page))
-        self._take(report, fetched)
+        return fetched
 
-    def _take(self, report: PollReport, fetched: list[tuple[FeedEntry, FetchResult]]) -> None:
+    def _extract(
+        self, report: PollReport, fetched: list[tuple[FeedEntry, FetchResult]], hashes: dict[str, str]
+    ) -> tuple[list[WebArticle], dict[str, str]]:
+        """The new articles of ``fetched``, and the URLs seen without a new article
+        (no text, or a text already taken: url -> hash)."""
         new: list[WebArticle] = []
-        hashes: dict[str, str] = {}
         also: dict[str, str] = {}
         for entry, page in fetched:
             art = article_from_page(self.extract(page.html(), page.url), entry)
@@ -264,7 +289,16 @@ class FeedReader:
                 continue
             hashes[art.content_hash] = art.url
             new.append(art)
-        if new:
-            self.ingest_documents(new)  # may raise: then nothing is marked seen
+        return new, also
+
+    def _settle(self, report: PollReport, taken: Future | None, new: list[WebArticle], also: dict[str, str]) -> None:
+        if taken is not None:
+            taken.result()  # may raise: then this batch is not marked seen
         self.seen.add(new, also)
         report.added.extend(a.url for a in new)
+
+    def _take(self, report: PollReport, fetched: list[tuple[FeedEntry, FetchResult]]) -> None:
+        new, also = self._extract(report, fetched, {})
+        if new:
+            self.ingest_documents(new)  # may raise: then nothing is marked seen
+        self._settle(report, None, new, also)
