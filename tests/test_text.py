@@ -110,6 +110,19 @@ def test_sentence_spans_known_cases():
     assert split_sentences("") == [] and split_sentences(" \n \n") == []
 
 
+def test_a_sentence_opening_on_a_figure_is_its_own():
+    t = "He won. 12 people died. It rose 3.5. $44 billion was paid (in cash). 7.5 [1]."
+    assert [t[a:b] for a, b in split_sentences(t)] == [
+        "He won.",
+        "12 people died.",
+        "It rose 3.5.",
+        "$44 billion was paid (in cash).",
+        "7.5 [1].",
+    ]
+    t = "It was No. 1 on Sept. 3, 2024, at 8 p.m. 12 of them, says Fig. 2 on pp. 4-5."
+    assert [t[a:b] for a, b in split_sentences(t)] == [t]
+
+
 @given(_ANY_TEXT)
 @settings(max_examples=300, deadline=None)
 def test_normalise_is_idempotent(text):

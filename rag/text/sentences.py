@@ -51,6 +51,15 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 # A quotation that ends a sentence followed by one that opens the next (‘… “demonizing
 # people.” “It’s not like …”’): Bling Fire keeps the two together.
 _QUOTE_AFTER_QUOTE = re.compile(r"(?<=[.!?…]”)\s+(?=“)")
+# A sentence that opens on a figure ("He won. 12 people died.", "... on X. $44 billion was
+# paid."): Bling Fire never ends a sentence before a digit or a currency sign.
+_BEFORE_FIGURE = re.compile(r"(\S+?)([.!?…]+[\"'”’)\]]*)(\s+)(?=[$£€]?\d)")
+# Words whose period is followed by a number inside one sentence ("No. 1", "Sept. 3",
+# "Fig. 2", "pp. 12"): no cut after them.
+_NUMBERED = frozenset(
+    "no nos nr fig figs p pp vol vols ch chap sec sect art arts para op ed eq ex tab ref approx ca c cf vs v"
+    " jan feb mar apr jun jul aug sep sept oct nov dec st rt rte hwy apt ste ext tel est max min avg".split()
+)
 
 
 def _line_spans(line: str, offset: int) -> list[tuple[int, int]]:
@@ -63,6 +72,7 @@ def _line_spans(line: str, offset: int) -> list[tuple[int, int]]:
     """
     _, found = blingfire.text_to_sentences_and_offsets(line)
     ends = [min(max(b, 0), len(line)) for _, b in found] + [m.start() for m in _QUOTE_AFTER_QUOTE.finditer(line)]
+    ends += _figure_cuts(line)
     cuts = sorted({0, len(line), *ends})
     out: list[tuple[int, int]] = []
     join_next = False
@@ -76,6 +86,28 @@ def _line_spans(line: str, offset: int) -> list[tuple[int, int]]:
         out.append((s, e))
         join_next = bool(_TITLE_FRAGMENT.fullmatch(line[s:e]))
     return [(offset + s, offset + e) for s, e in out]
+
+
+def _figure_cuts(line: str) -> list[int]:
+    """Where a sentence ends before one that opens on a figure.
+
+    A period after a word that takes a number ("No. 1") or inside an abbreviation
+    ("8 p.m. 12 ...") is no cut.
+
+    >>> t = "He won. 12 people died at 8 p.m. 3 more on Sept. 3. Musk paid. $44 billion!"
+    >>> [t[c:] for c in _figure_cuts(t)]
+    [' 12 people died at 8 p.m. 3 more on Sept. 3. Musk paid. $44 billion!', ' $44 billion!']
+    """
+    cuts = []
+    for m in _BEFORE_FIGURE.finditer(line):
+        if m.start() > 0 and not line[m.start() - 1].isspace():
+            continue  # the match began inside a word: "3.5. 12" is matched from its start elsewhere
+        word, end = m.group(1).lstrip("(\"“‘'[").lower(), m.group(2)
+        abbreviation = "." in word and not word.replace(".", "").replace(",", "").isdigit()
+        if end[0] == "." and len(end) == 1 and (abbreviation or word in _NUMBERED):
+            continue
+        cuts.append(m.start(3))
+    return cuts
 
 
 def _open_quote(text: str) -> bool:
