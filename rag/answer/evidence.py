@@ -104,26 +104,6 @@ def continues(sentence: str) -> bool:
     return bool(_CONTINUES.match(sentence))
 
 
-# "The posts were his first since August 2023." after "... Trump fired off posts on X ...":
-# a definite noun phrase naming what the sentence before it named.
-_DEFINITE = re.compile(r"^The\s+((?:[a-z][\w’'-]*[\s,]+){0,1}[a-z][\w’'-]*)")
-
-
-def refers_back(sentence: str, before: str) -> bool:
-    """Does ``sentence`` open on a definite noun phrase ("The posts ...") whose words
-    the sentence ``before`` it uses, and so lean on it as a pronoun would?
-
-    >>> refers_back("The posts were his first since 2023.", "Trump fired off posts on X.")
-    True
-    >>> refers_back("The company's stock price fell.", "Trump fired off posts on X.")
-    False
-    >>> refers_back("The Trump campaign said so.", "Trump spoke.")
-    False
-    """
-    m = _DEFINITE.match(sentence)
-    return bool(m) and bool(set(lexical_tokens(m.group(1))) & set(lexical_tokens(before)))
-
-
 def previous_sentence(cands: list[Candidate]) -> dict[int, int]:
     """Index of each candidate's preceding sentence in the same article, where that is a candidate too."""
     by_end = {(c.hit.article_id, c.end): i for i, c in enumerate(cands)}
@@ -141,8 +121,7 @@ def score_candidates(question: str, cands: list[Candidate], embedder, qvec: np.n
     """Fill ``dense``, ``overlap`` and ``score`` of each candidate in place.
 
     A sentence that continues the one before it ("“You're the greatest cutter,”
-    Trump told Musk." after "Trump complimented Musk for firing staff.", or "The
-    posts were his first ..." after "... fired off posts on X ...") is also
+    Trump told Musk." after "Trump complimented Musk for firing staff.") is also
     scored together with that sentence (the mean of the two vectors, the union of
     their words) and keeps the better score: on its own it has too little context
     to match the question it answers. Questions about what someone said favour
@@ -168,7 +147,7 @@ def score_candidates(question: str, cands: list[Candidate], embedder, qvec: np.n
         c.dense = float(d)
         c.overlap = len(terms & toks[i]) / len(terms) if terms else 0.0
         c.score = combined(c.dense, toks[i], c)
-        if i in prev and (continues(c.text) or refers_back(c.text, cands[prev[i]].text)):
+        if i in prev and continues(c.text):
             j = prev[i]
             pair = vecs[i] + vecs[j]
             pair_dense = float(pair @ qvec / (np.linalg.norm(pair) or 1.0))
