@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from rag.ingest.chunk import MAX_TOKENS, chunk_article, content_hash, count_tokens
 from rag.ingest.read import read_file
-from rag.text import split_sentences
+from rag.text import sentence_spans
 
 _WORD = st.sampled_from(
     ["Musk", "Trump", "said", "the", "listeners", "Gov.", "U.S.", "1.1", "$44", "“quoted”", "𝕏", "😀😀", "naïve",
@@ -56,7 +56,7 @@ def test_chunks_cover_round_trip_and_keep_the_budget(text, max_tokens, overlap):
 def test_overlap_is_whole_sentences(text, max_tokens, overlap):
     """With every sentence under budget, chunks are runs of whole sentences and
     consecutive chunks share exactly min(overlap, sentences in the first - 1) of them."""
-    spans = split_sentences(text)
+    spans = sentence_spans(text)
     assume(all(count_tokens(text[a:b]) <= max_tokens for a, b in spans))
     starts = {a: i for i, (a, _) in enumerate(spans)}
     ends = {b: i for i, (_, b) in enumerate(spans)}

@@ -9,7 +9,7 @@ import pytest
 
 from rag.index.embed import MAX_SEQ_LENGTH, Embedder, export_onnx, model_dir, onnx_path
 from rag.ingest.read import read_file
-from rag.text import split_sentences
+from rag.text import sentence_spans
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.slow
@@ -20,7 +20,7 @@ def seed_sentences() -> list[str]:
     out = []
     for f in sorted(SEEDS.glob("*.txt")):
         for a in read_file(f, 10_000_000):
-            out += [a.text[s:e] for s, e in split_sentences(a.text)]
+            out += [a.text[s:e] for s, e in sentence_spans(a.text)]
     return out
 
 

@@ -11,7 +11,7 @@ import re
 
 from rag.answer import evidence as ev
 from rag.answer.questions import HAS_NUMBER, MONEY, MONEY_Q, NAME_Q, NUMBER_Q, ROLE_Q, strip_numbers, subject
-from rag.text import full_names, lexical_tokens, names, split_sentences
+from rag.text import full_names, lexical_tokens, names, sentence_spans
 from rag.tuning import EXTRACTIVE_SENTENCES, MIN_DENSE
 
 
@@ -101,7 +101,7 @@ def answerable(
 def lead_in(c: ev.Candidate) -> str:
     """The sentence before ``c`` in its chunk ('' when it opens the chunk)."""
     before = c.hit.text[: max(0, c.start - c.hit.start)]
-    spans = split_sentences(before)
+    spans = sentence_spans(before)
     return before[spans[-1][0] : spans[-1][1]] if spans else ""
 
 

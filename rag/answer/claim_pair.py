@@ -16,7 +16,7 @@ from rag.answer.lexicon import (
     is_content,
     tokens,
 )
-from rag.text import STOPWORDS, split_sentences
+from rag.text import STOPWORDS, sentence_spans
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Pair:
 
 def make_pair(claim: str, passages: Sequence[str]) -> Pair:
     ctoks = tokens(claim)
-    sents = [tokens(p[a:b]) for p in passages for a, b in split_sentences(p)] or [[]]
+    sents = [tokens(p[a:b]) for p in passages for a, b in sentence_spans(p)] or [[]]
     best = max(sents, key=lambda s: _matched(s, ctoks))
     every = [t for s in sents for t in s] + ctoks
     caps = frozenset(t.low for t in every if t.raw[:1].isupper() and not t.initial)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from rag.answer.claim_pair import Finding
 from rag.answer.contradiction import check
 from rag.answer.lexicon import SCALES, is_year
-from rag.text import digits_for_number_words, lexical_tokens, names, normalise, numbers, split_sentences
+from rag.text import digits_for_number_words, lexical_tokens, names, normalise, numbers, sentence_spans
 from rag.text.dates import MONTH_NAMES
 from rag.tuning import MIN_OVERLAP
 from rag.types import Passage
@@ -90,7 +90,7 @@ def _unit_sentences(unit: str, before: list[tuple[str, list[int]]]) -> list[tupl
     # "attack. [3] Done" -> "attack [3]. Done", so sentences split cleanly.
     text = re.sub(rf"([.!?][\"'”’)]*)({_MARKS}+)", r"\2\1", unit)
     out: list[tuple[str, list[int]]] = []
-    for s, e in split_sentences(text):
+    for s, e in sentence_spans(text):
         seg = text[s:e]
         nums = [int(n) for m in MARKER.finditer(seg) for n in m.group(1).split(",")]
         clean = re.sub(r"\s+([.!?,;:])", r"\1", MARKER.sub("", seg)).strip()

@@ -67,7 +67,7 @@ def bench_ingest(settings: Settings, cfg: Config, work: Path, tag: str = "local"
 # -- embedding ----------------------------------------------------------------------
 def corpus_sentences(cfg: Config, n: int) -> list[str]:
     from rag.ingest.read import Skip, read_file
-    from rag.text import split_sentences
+    from rag.text import sentence_spans
 
     out: list[str] = []
     for folder in cfg.ingest_paths:
@@ -79,7 +79,7 @@ def corpus_sentences(cfg: Config, n: int) -> list[str]:
             except Skip:
                 continue
             for a in arts:
-                out += [a.text[s:e] for s, e in split_sentences(a.text) if e - s > 20]
+                out += [a.text[s:e] for s, e in sentence_spans(a.text) if e - s > 20]
             if len(out) >= n:
                 return out[:n]
     return out

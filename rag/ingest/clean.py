@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from rag.ingest.injection import is_injection, without_injection
-from rag.text import split_sentences
+from rag.text import sentence_spans
 
 __all__ = ["clean_text", "is_boilerplate", "is_injection", "is_teaser", "markdown_to_text"]
 
@@ -80,7 +80,7 @@ def is_teaser(line: str, earlier: str) -> bool:
     False
     """
     s = line.strip()
-    if not s.endswith(".") or any(q in s for q in '"“”') or len(split_sentences(s)) != 1:
+    if not s.endswith(".") or any(q in s for q in '"“”') or len(sentence_spans(s)) != 1:
         return False
     for m in _TITLED_NAME.finditer(s):
         if re.search(r"\b" + re.escape(m.group(0)) + r"\b", earlier):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from rag.text import split_sentences
+from rag.text import sentence_spans
 
 # Text addressed to a language model rather than to readers (indirect prompt injection):
 # instructions to ignore or override earlier ones, fake system/assistant turns, forged
@@ -90,7 +90,7 @@ def without_injection(line: str, detect: Callable[[str], bool] | None = None) ->
     kept: list[str] = []
     dropped: list[str] = []
     after_injected = False
-    for s, e in split_sentences(line):
+    for s, e in sentence_spans(line):
         sent = line[s:e]
         after_injected = detect(sent) or (after_injected and bool(_CONTINUED_ORDER.match(sent)))
         (dropped if after_injected else kept).append(sent)

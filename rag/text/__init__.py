@@ -6,7 +6,7 @@ located exactly.
 
 from rag.text.dates import MONTH_NAMES, iso_date, iso_day, parse_date, resolve_time
 from rag.text.names import full_names, names
-from rag.text.sentences import MIN_SENTENCE_CHARS, evidence_spans, quoted_sentence_spans, split_sentences
+from rag.text.sentences import MIN_SENTENCE_CHARS, evidence_spans, quoted_sentence_spans, sentence_spans
 from rag.text.words import (
     STOPWORDS,
     collapse_space,
@@ -37,7 +37,7 @@ __all__ = [
     "parse_date",
     "quoted_sentence_spans",
     "resolve_time",
-    "split_sentences",
+    "sentence_spans",
     "suffix_fold",
     "unit_fold",
 ]

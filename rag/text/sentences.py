@@ -2,112 +2,96 @@
 
 Every function here works on offsets into the original string so that a quote
 can always be located exactly.
-
-Sentences are Bling Fire's (``blingfire.text_to_sentences_and_offsets``), chosen by
-measurement (``python -m rag.devtools.sentence_bench``) over pysbd and sentencex: it
-alone splits every case a hand-written abbreviation list got wrong ("He fell ill.
-Doctors came.", "... Washington, D.C. The city ...", "at 9 a.m. The talk ..."), it
-splits inside quotations as the evidence stage expects (the others keep a quoted
-passage of many sentences whole), and it is fast. Its one systematic slip on news
-text is repaired here: a title opening a sentence ("He added. Dr. Smith agreed.")
-comes back as a fragment of its own ("Dr."), which is joined to what follows.
 """
 
 from __future__ import annotations
 
 import re
 
-import blingfire
-
 from rag.tuning import MIN_SENTENCE_CHARS
 
-# Titles that Bling Fire can leave as a one-word "sentence" when they open one.
-_TITLE_FRAGMENT = re.compile(
-    r"(?:Mr|Mrs|Ms|Mx|Dr|Prof|Gov|Sen|Rep|Gen|Lt|Col|Maj|Sgt|Cpl|Capt|Cmdr|Adm|Rev|Fr|St|Supt|Insp|Det|Hon|Pres)\.",
-)
+# Abbreviations after which a period does not end a sentence.
+_ABBREV = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "jr",
+    "sr",
+    "gov",
+    "sen",
+    "rep",
+    "gen",
+    "col",
+    "lt",
+    "sgt",
+    "capt",
+    "prof",
+    "pres",
+    "inc",
+    "corp",
+    "co",
+    "ltd",
+    "vs",
+    "etc",
+    "no",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "pa",
+    "fla",
+    "calif",
+    "mass",
+    "wash",
+    "ariz",
+    "ga",
+    "tex",
+    "ill",
+    "mich",
+    "nev",
+    "u.s",
+    "u.k",
+    "u.n",
+    "e.u",
+    "d.c",
+    "a.m",
+    "p.m",
+    "approx",
+    "dept",
+    "fig",
+    "est",
+    "mt",
+}
+
+_END = re.compile(r"[.!?…]+[\"'”’)\]]*")
+_SPACE = re.compile(r"\s+")
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans ``(start, end)`` of ``text``, trimmed of surrounding space.
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Split ``text`` into sentence spans ``(start, end)`` without leading/trailing space.
 
-    A line break always ends a sentence (stored articles put a paragraph on a line).
+    Newlines always end a sentence (articles put paragraphs on lines).
 
-    >>> t = "He fell ill. Doctors came.\\nShe lives in Washington, D.C. The city is big."
-    >>> [t[a:b] for a, b in split_sentences(t)]
-    ['He fell ill.', 'Doctors came.', 'She lives in Washington, D.C.', 'The city is big.']
-    >>> t = "He added. Dr. Smith agreed. It was 8 p.m. Eastern Time!"
-    >>> [t[a:b] for a, b in split_sentences(t)]
-    ['He added.', 'Dr. Smith agreed.', 'It was 8 p.m. Eastern Time!']
+    >>> t = "Gov. Ron DeSantis spoke. It was 8 p.m. Eastern Time! Then: silence."
+    >>> [t[a:b] for a, b in sentence_spans(t)]
+    ['Gov. Ron DeSantis spoke.', 'It was 8 p.m. Eastern Time!', 'Then: silence.']
     """
     spans: list[tuple[int, int]] = []
     pos = 0
     for line in text.split("\n"):
-        if line.strip():
-            spans.extend(_line_spans(line, pos))
+        _split_line(line, pos, spans)
         pos += len(line) + 1
     return spans
-
-
-# A quotation that ends a sentence followed by one that opens the next (‘… “demonizing
-# people.” “It’s not like …”’): Bling Fire keeps the two together.
-_QUOTE_AFTER_QUOTE = re.compile(r"(?<=[.!?…]”)\s+(?=“)")
-# A sentence that opens on a figure ("He won. 12 people died.", "... on X. $44 billion was
-# paid."): Bling Fire never ends a sentence before a digit or a currency sign.
-_BEFORE_FIGURE = re.compile(r"(\S+?)([.!?…]+[\"'”’)\]]*)(\s+)(?=[$£€]?\d)")
-# Words whose period is followed by a number inside one sentence ("No. 1", "Sept. 3",
-# "Fig. 2", "pp. 12"): no cut after them.
-_NUMBERED = frozenset(
-    "no nos nr fig figs p pp vol vols ch chap sec sect art arts para op ed eq ex tab ref approx ca c cf vs v"
-    " jan feb mar apr jun jul aug sep sept oct nov dec st rt rte hwy apt ste ext tel est max min avg".split()
-)
-
-
-def _line_spans(line: str, offset: int) -> list[tuple[int, int]]:
-    """Bling Fire's sentence ends become cut points, so that every character of the
-    line lands in a sentence (Bling Fire leaves out some, such as control characters).
-
-    >>> t = 'He said it should happen without “demonizing people.” “It is not urgent,” Musk said.'
-    >>> [t[a:b] for a, b in _line_spans(t, 0)]
-    ['He said it should happen without “demonizing people.”', '“It is not urgent,” Musk said.']
-    """
-    _, found = blingfire.text_to_sentences_and_offsets(line)
-    ends = [min(max(b, 0), len(line)) for _, b in found] + [m.start() for m in _QUOTE_AFTER_QUOTE.finditer(line)]
-    ends += _figure_cuts(line)
-    cuts = sorted({0, len(line), *ends})
-    out: list[tuple[int, int]] = []
-    join_next = False
-    for a, b in zip(cuts, cuts[1:]):
-        seg = line[a:b]
-        s, e = a + len(seg) - len(seg.lstrip()), a + len(seg.rstrip())
-        if e <= s:
-            continue
-        if join_next and out:
-            s = out.pop()[0]
-        out.append((s, e))
-        join_next = bool(_TITLE_FRAGMENT.fullmatch(line[s:e]))
-    return [(offset + s, offset + e) for s, e in out]
-
-
-def _figure_cuts(line: str) -> list[int]:
-    """Where a sentence ends before one that opens on a figure.
-
-    A period after a word that takes a number ("No. 1") or inside an abbreviation
-    ("8 p.m. 12 ...") is no cut.
-
-    >>> t = "He won. 12 people died at 8 p.m. 3 more on Sept. 3. Musk paid. $44 billion!"
-    >>> [t[c:] for c in _figure_cuts(t)]
-    [' 12 people died at 8 p.m. 3 more on Sept. 3. Musk paid. $44 billion!', ' $44 billion!']
-    """
-    cuts = []
-    for m in _BEFORE_FIGURE.finditer(line):
-        if m.start() > 0 and not line[m.start() - 1].isspace():
-            continue  # the match began inside a word: "3.5. 12" is matched from its start elsewhere
-        word, end = m.group(1).lstrip("(\"“‘'[").lower(), m.group(2)
-        abbreviation = "." in word and not word.replace(".", "").replace(",", "").isdigit()
-        if end[0] == "." and len(end) == 1 and (abbreviation or word in _NUMBERED):
-            continue
-        cuts.append(m.start(3))
-    return cuts
 
 
 def _open_quote(text: str) -> bool:
@@ -136,7 +120,7 @@ def quoted_sentence_spans(text: str, max_parts: int = 6, max_chars: int = 300) -
     >>> [t[a:b] for a, b in quoted_sentence_spans(t)]
     ['"Wow! The launch is a DISASTER! WATCH!" Trump had written.', 'It was May.']
     """
-    spans = split_sentences(text)
+    spans = sentence_spans(text)
     out: list[tuple[int, int]] = []
     i = 0
     while i < len(spans):
@@ -166,6 +150,38 @@ def quoted_sentence_spans(text: str, max_parts: int = 6, max_chars: int = 300) -
         out.append((start, end))
         i = j + 1
     return out
+
+
+def _split_line(line: str, offset: int, out: list[tuple[int, int]]) -> None:
+    start = 0
+    n = len(line)
+    for m in _END.finditer(line):
+        end = m.end()
+        if end < n and not line[end].isspace():
+            continue  # "1.1", "U.S.-led", "x.com"
+        # Next non-space character must plausibly start a sentence.
+        j = end
+        while j < n and line[j].isspace():
+            j += 1
+        if j < n and not (line[j].isupper() or line[j].isdigit() or line[j] in "\"“‘'([$£€"):
+            continue
+        token = line[start : m.start()].rsplit(None, 1)
+        last = token[-1].lower().lstrip("(\"“‘'") if token else ""
+        if m.group().startswith(".") and len(m.group()) == 1:
+            if last in _ABBREV or (len(last) == 1 and last.isalpha()):
+                continue  # "Gov. Ron", "Donald J. Trump"
+        _add(line, offset, start, end, out)
+        start = end
+    _add(line, offset, start, n, out)
+
+
+def _add(line: str, offset: int, a: int, b: int, out: list[tuple[int, int]]) -> None:
+    seg = line[a:b]
+    stripped = seg.strip()
+    if not stripped:
+        return
+    lead = len(seg) - len(seg.lstrip())
+    out.append((offset + a + lead, offset + a + lead + len(stripped)))
 
 
 def evidence_spans(text: str) -> list[tuple[int, int]]:
