@@ -83,8 +83,18 @@ class Rag:
             show_progress=show_progress,
         )
 
+    def web(self):
+        """:class:`rag.ingest.sources.WebSources` over this index: page and feed URLs,
+        feed files (use as a context manager)."""
+        from rag.ingest.sources import WebSources
+
+        return WebSources(self.settings.data_dir, self.store, _LazyEmbedder(self))
+
     def rebuild(self) -> None:
         """Empty the index (keeps nothing; re-ingest afterwards)."""
+        from rag.ingest.sources import forget_taken
+
+        forget_taken(self.settings.data_dir)
         from rag.index.embed import DIM, EMBEDDER_NAME
         from rag.index.store import Store
 

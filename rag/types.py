@@ -16,7 +16,8 @@ class Article:
     outlet: str = ""
     published: str = ""  # ISO date (YYYY-MM-DD) when the article shows one
     url: str = ""
-    source: str = ""  # absolute path (plus "#line" for JSONL) used for --sync
+    source: str = ""  # absolute path (plus "#line" for JSONL) used for --sync; the URL for a web page
+    author: str = ""  # the byline, when the page or feed names one
 
     @property
     def label(self) -> str:

@@ -8,8 +8,8 @@ import pytest
 from conftest import SEEDS
 
 from rag.ingest.clean import clean_text, is_boilerplate, is_injection, is_teaser, markdown_to_text
-from rag.ingest.html import html_to_text
 from rag.ingest.read import read_file
+from rag.ingest.web import extract_html
 
 
 def _seed(prefix: str):
@@ -199,20 +199,19 @@ HOSTILE_HTML = """<!doctype html><html><head><title>Page title</title>
 
 
 def test_html_main_text_only():
-    text, found = html_to_text(HOSTILE_HTML)
-    assert "SECRET" not in text, text
-    assert text.split("\n") == [
-        "Flood waters recede in Valencia",
+    page = extract_html(HOSTILE_HTML)
+    assert "SECRET" not in page.text, page.text
+    assert page.text.split("\n") == [
         "Flood waters receded on Saturday & residents began to clean up.",
         "Officials said 200 people were still missing.",
         "Rain is forecast again.",
         "Volunteers arrived from Madrid.",
     ]
-    assert found == {
-        "title": "Flood waters recede in Valencia",
-        "published": "2024-11-02T08:00:00Z",
-        "outlet": "Example News",
-    }
+    assert (page.title, page.published, page.site_name) == (
+        "Flood waters recede in Valencia",
+        "2024-11-02",
+        "Example News",
+    )
 
 
 def test_markdown_articles():

@@ -13,7 +13,21 @@ import pytest
 from rag.app.cli import build_parser, main
 
 RAG = str(Path(sys.executable).parent / "rag")
-COMMANDS = ["ingest", "search", "ask", "check", "sources", "remove", "brief", "eval", "serve", "bench", "models"]
+COMMANDS = [
+    "ingest",
+    "search",
+    "ask",
+    "check",
+    "sources",
+    "remove",
+    "brief",
+    "eval",
+    "serve",
+    "bench",
+    "extract",
+    "watch",
+    "models",
+]
 
 
 def _run(*argv: str, timeout: float = 300) -> subprocess.CompletedProcess:

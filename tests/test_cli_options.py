@@ -16,6 +16,17 @@ BAD = [
     (["sources", "--chroma-url", "http://127.0.0.1:port"], "must start with http://"),
     # ingest
     (["ingest", "--chroma-url", "ftp://x"], "must start with http://"),
+    (["ingest", "/no/such/folder"], "no such file or folder: /no/such/folder"),
+    (["ingest", "ftp://news.example/feed"], "only http:// and https:// URLs are fetched"),
+    (["ingest", "https:///feed"], "only http:// and https:// URLs are fetched"),
+    # extract
+    (["extract", "/no/such/page.html"], "no such file or folder: /no/such/page.html"),
+    (["extract", "file:///etc/passwd"], "only http:// and https:// URLs are fetched"),
+    # watch
+    (["watch", "--every", "soon"], "--every takes an interval such as 30s, 15m or 2h"),
+    (["watch", "--every", "0m"], "--every takes an interval"),
+    (["watch", "--cycles", "0"], "--cycles must be a positive whole number"),
+    (["watch", "/no/such/folder"], "no such file or folder"),
     # search and the filters
     (["search", "q", "--k", "0"], "--k must be a positive whole number, got '0'"),
     (["search", "q", "--k", "-1"], "--k must be a positive whole number, got '-1'"),

@@ -54,12 +54,12 @@ def test_index_of_another_chunker_version_needs_rebuild(tmp_path, embedder, monk
     data = tmp_path / "data"
     folder = make_corpus(tmp_path / "news")
     with monkeypatch.context() as m:
-        m.setattr(rag.index.store, "CHUNKER_VERSION", "sent-v0")
+        m.setattr(rag.index.store, "CHUNKER_VERSION", "sent-v1")  # the format before Bling Fire and trafilatura
         old = Rag(Settings(data_dir=data))
         old.ingest([folder])
         old.store.close()
     assert main(["search", "bridge", "--data-dir", str(data)]) == 1
-    _one_line_error(capsys.readouterr().err, "chunker='sent-v0'", "rag ingest --rebuild")
+    _one_line_error(capsys.readouterr().err, "chunker='sent-v1'", "rag ingest --rebuild")
 
     fresh = Rag(Settings(data_dir=data))
     fresh.rebuild()  # the API the CLI's --rebuild calls

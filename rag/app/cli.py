@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rag.app import brief_command, commands
+from rag.app import brief_command, commands, commands_web
 from rag.app import options as opt
 from rag.errors import RagError
 from rag.settings import apply_offline_env
@@ -68,8 +68,13 @@ def _parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, argpar
 
 
 def _index_and_answer_commands(sub, common, model, filt) -> None:
-    s = sub.add_parser("ingest", parents=[common], help="add articles (files or folders; default seeds/) to the index")
-    s.add_argument("paths", nargs="*", help="files or folders (.txt .md .html .json .jsonl)")
+    s = sub.add_parser("ingest", parents=[common], help="add articles (files, folders, feeds, URLs) to the index")
+    s.add_argument(
+        "paths",
+        nargs="*",
+        type=opt.source("ingest"),
+        help="files or folders (.txt .md .html .json .jsonl), feed files (.xml .rss .atom), page or feed URLs",
+    )
     s.add_argument(
         "--sync",
         action=argparse.BooleanOptionalAction,
@@ -79,7 +84,7 @@ def _index_and_answer_commands(sub, common, model, filt) -> None:
     s.add_argument("--rebuild", action="store_true", help="empty the index first (after a version change or damage)")
     s.add_argument("--strict", action="store_true", help="exit non-zero when any file was skipped")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
-    s.set_defaults(func=commands.cmd_ingest)
+    s.set_defaults(func=commands_web.cmd_ingest)
 
     s = sub.add_parser("search", parents=[common, filt], help="hybrid search of the indexed chunks")
     s.add_argument("query")
@@ -155,7 +160,13 @@ def _brief_eval_serve_commands(sub, common, model) -> None:
     )
     s.add_argument("--words", type=opt.positive_int("--words"), default=250, help="with --briefings: summary words")
     s.add_argument("--no-llm", action="store_true", help="with --briefings: extractive ledes, no model")
-    s.set_defaults(func=commands.cmd_eval)
+    s.add_argument(
+        "--extraction",
+        action="store_true",
+        help="score web-page extraction on the article-extraction benchmark instead (P/R/F1)",
+    )
+    s.add_argument("--split", choices=["all", "dev", "test"], default="all", help="with --extraction: which pages")
+    s.set_defaults(func=commands_web.cmd_eval)
 
     s = sub.add_parser("serve", parents=[common, model], help="the chat page (Gradio) on this machine")
     s.add_argument(
@@ -203,6 +214,27 @@ def _models_command(sub) -> None:
     s.set_defaults(func=commands.cmd_models)
 
 
+def _web_commands(sub, common) -> None:
+    s = sub.add_parser("extract", parents=[common], help="show what would be indexed from files, pages and feeds")
+    s.add_argument(
+        "inputs", nargs="+", type=opt.source("extract"), metavar="PATH|URL", help="files, folders, feeds, URLs"
+    )
+    s.add_argument("--json", action="store_true", help="one JSON object per article, in input order")
+    s.set_defaults(func=commands_web.cmd_extract)
+
+    s = sub.add_parser("watch", parents=[common], help="poll folders and feeds; ingest what is new")
+    s.add_argument(
+        "inputs",
+        nargs="*",
+        type=opt.source("watch"),
+        metavar="PATH|URL",
+        help="folders, feed files, page or feed URLs (and the feeds added on the page)",
+    )
+    s.add_argument("--every", type=opt.every, default=900.0, help="how often: 30s, 15m, 2h (default 15m)")
+    s.add_argument("--cycles", type=opt.positive_int("--cycles"), help="stop after N cycles (default: Ctrl-C)")
+    s.set_defaults(func=commands_web.cmd_watch)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common, model, filt = _parents()
     p = _Parser(prog="rag", description="Local news summariser and question answering, offline.")
@@ -212,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     _brief_eval_serve_commands(sub, common, model)
     _bench_command(sub, common, model)
     _models_command(sub)
+    _web_commands(sub, common)
     return p
 
 

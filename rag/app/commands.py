@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 from rag.api import Rag
@@ -37,29 +36,6 @@ def _rag(args: argparse.Namespace) -> Rag:
 
 def _print_json(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False))
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
-    rag = _rag(args)
-    paths = args.paths or [str(repo_path("seeds", what="the demo articles", option="files or folders to ingest"))]
-    t0 = time.perf_counter()
-    if args.rebuild:
-        rag.rebuild()
-    report = rag.ingest(paths, sync=args.sync, show_progress=not args.json)
-    took = time.perf_counter() - t0
-    if args.json:
-        _print_json(report.to_json())
-    else:
-        print(
-            f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-            f"removed {len(report.removed)}, skipped {len(report.skipped)} "
-            f"({report.chunks_added} chunks embedded, {took:.1f}s)"
-        )
-        for s in report.skipped:
-            print(f"  skipped {s['path']}: {s['reason']}")
-        if report.orphans_removed:
-            print(f"  removed {report.orphans_removed} orphan chunks left by an interrupted run")
-    return 1 if (args.strict and report.skipped) else 0
 
 
 def _filters(args: argparse.Namespace) -> Filters:

@@ -184,3 +184,39 @@ def auth(raw: str) -> str:
     if not sep or not user or not password:
         raise RagError("--auth (or RAG_AUTH) must look like user:password")
     return raw
+
+
+def source(command: str) -> Check:
+    """An input of `rag ingest`/`extract`/`watch`: an http(s) URL, or a path that exists.
+
+    >>> source("extract")("https://news.example/feed")
+    'https://news.example/feed'
+    >>> source("extract")("ftp://news.example/feed")
+    Traceback (most recent call last):
+    rag.errors.RagError: rag extract: only http:// and https:// URLs are fetched, not 'ftp://news.example/feed'
+    """
+
+    def check(raw: str) -> str:
+        if "://" in raw:
+            parsed = urlparse(raw)
+            if parsed.scheme.lower() not in ("http", "https") or not parsed.hostname:
+                raise RagError(f"rag {command}: only http:// and https:// URLs are fetched, not {raw!r}")
+            return raw
+        if not raw.strip():
+            raise RagError(f"rag {command}: an input is empty")
+        if not Path(raw).expanduser().exists():
+            raise RagError(f"no such file or folder: {raw}")
+        return raw
+
+    return check
+
+
+def every(raw: str) -> float:
+    """``--every``: an interval such as 30s, 15m or 2h, in seconds.
+
+    >>> every("15m")
+    900.0
+    """
+    from rag.ingest.watch import parse_every
+
+    return parse_every(raw)

@@ -11,6 +11,7 @@ import gradio as gr
 
 from rag.app import ui_library as ul
 from rag.app import ui_messages as um
+from rag.app.ui_feeds import feeds_section
 from rag.errors import RagError
 
 log = logging.getLogger("rag.app.ui")
@@ -104,6 +105,7 @@ def library_tab(rag, sources: list[dict]) -> tuple[Callable[[], tuple], tuple]:
         api_name="remove_article",
         api_visibility="undocumented",
     )
+    feeds_section(rag, refreshed, (summary, table, pick))
     return refreshed, (summary, table, pick)
 
 

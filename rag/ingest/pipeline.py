@@ -211,3 +211,21 @@ def _embed_and_write(store, embedder, batch: list[tuple[Article, str | None]], r
     for a, old, cs in chunked:
         report.chunks_added += len(cs)
         (report.updated if old else report.added).append(a.file)
+
+
+def write_articles(store, embedder, articles: list[Article], report: IngestReport) -> None:
+    """Index ready-made articles (web pages, feed entries): a text already stored, or
+    twice in ``articles``, is reported as a duplicate and stored once."""
+    with store.write_lock():
+        existing = store.article_index()
+        todo: list[tuple[Article, str | None]] = []
+        seen: dict[str, str] = {}
+        for a in articles:
+            first = seen.get(a.id) or (existing[a.id].get("file") if a.id in existing else None)
+            if first:
+                report.skip(a.source, f"duplicate of {first}")
+                continue
+            seen[a.id] = a.file
+            todo.append((a, None))
+        if todo:
+            _embed_and_write(store, embedder, todo, report)

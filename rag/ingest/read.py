@@ -2,6 +2,7 @@
 
 To add an ingest format: a suffix in :data:`SUFFIXES` and a branch in :func:`read_file` that turns the file
 into text (then :func:`rag.ingest.clean.clean_text` drops boilerplate), with a test in tests/test_clean.py.
+A web page (.html, or fetched from a URL) is extracted by trafilatura (:mod:`rag.ingest.web`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from pathlib import Path
 
 from rag.ingest.chunk import content_hash
 from rag.ingest.clean import clean_text, markdown_to_text
-from rag.ingest.html import html_to_text
-from rag.text import normalise_date
+from rag.ingest.web import extract_html
+from rag.text import iso_date
 from rag.types import Article
 
 SUFFIXES = {".txt", ".md", ".html", ".htm", ".json", ".jsonl"}
@@ -63,7 +64,7 @@ def _article_from_record(rec: object, file: str, source: str) -> Article:
         text=cleaned,
         title=str(title).strip() if isinstance(title, str) else "",
         outlet=str(rec.get("outlet") or rec.get("source") or found.get("outlet", "") or "").strip(),
-        published=normalise_date(rec.get("published") or rec.get("date") or found.get("published", "")),
+        published=iso_date(rec.get("published") or rec.get("date") or found.get("published", "")),
         url=str(rec.get("url") or "").strip(),
         source=source,
     )
@@ -136,10 +137,8 @@ def _json_articles(path: Path, text: str, source: str) -> list[Article]:
 def _text_article(path: Path, suffix: str, text: str, source: str) -> Article:
     """A .txt, .md or .html file: cleaned text, metadata from the page and the sidecar (which wins)."""
     if suffix in (".html", ".htm"):
-        body, found = html_to_text(text)
-        cleaned, found2 = clean_text(body)
-        found = {**found2, **found}
-    elif suffix == ".md":
+        return _page_article(path, text, source)
+    if suffix == ".md":
         cleaned, found = clean_text(markdown_to_text(text))
     else:
         cleaned, found = clean_text(text)
@@ -152,8 +151,27 @@ def _text_article(path: Path, suffix: str, text: str, source: str) -> Article:
         text=cleaned,
         title=str(meta.get("title") or found.get("title", "")),
         outlet=str(meta.get("outlet") or found.get("outlet", "")),
-        published=normalise_date(meta.get("published") or found.get("published", "")),
+        published=iso_date(meta.get("published") or found.get("published", "")),
         url=str(meta.get("url") or found.get("url", "")),
+        source=source,
+    )
+
+
+def _page_article(path: Path, html: str, source: str) -> Article:
+    """A saved web page: trafilatura's main text and metadata (:mod:`rag.ingest.web`), the sidecar's on top."""
+    meta = sidecar(path)
+    page = extract_html(html, url=str(meta.get("url") or "") or None)
+    if not page.text.strip():
+        raise Skip("no article text found on the page")
+    return Article(
+        id=content_hash(page.text),
+        file=path.name,
+        text=page.text,
+        title=str(meta.get("title") or page.title),
+        outlet=str(meta.get("outlet") or page.site_name),
+        published=iso_date(meta.get("published")) or page.published,
+        url=str(meta.get("url") or page.url),
+        author=str(meta.get("author") or page.author),
         source=source,
     )
 

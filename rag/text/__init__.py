@@ -4,7 +4,7 @@ Every span is an offset into the original string so that a quote can always be
 located exactly.
 """
 
-from rag.text.dates import MONTH_NAMES, iso_day, normalise_date, resolve_time
+from rag.text.dates import MONTH_NAMES, iso_date, iso_day, parse_date, resolve_time
 from rag.text.names import full_names, names
 from rag.text.sentences import MIN_SENTENCE_CHARS, evidence_spans, quoted_sentence_spans, sentence_spans
 from rag.text.words import (
@@ -28,12 +28,13 @@ __all__ = [
     "digits_for_number_words",
     "evidence_spans",
     "full_names",
+    "iso_date",
     "iso_day",
     "lexical_tokens",
     "names",
     "normalise",
-    "normalise_date",
     "numbers",
+    "parse_date",
     "quoted_sentence_spans",
     "resolve_time",
     "sentence_spans",

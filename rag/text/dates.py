@@ -1,11 +1,24 @@
-"""Dates: filter dates, the dates articles give, and times in article text resolved against the article's date."""
+"""Dates: filter dates, the dates articles give, and times in article text resolved against the article's date.
+
+One function, :func:`parse_date`, reads every date written in a field or found in
+text (page metadata, a feed entry, a sidecar file, a dateline, a date in a
+sentence) with the standard library's ISO and RFC 2822 parsers and python-dateutil
+for the rest. A value missing its year, month or day is no date: dateutil would
+fill the gap from today, and a made-up date would put an article into the wrong
+``--since`` window. ``iso_day`` only checks a filter value the user typed
+(YYYY, YYYY-MM or YYYY-MM-DD), and ``resolve_time`` resolves what is relative
+("Monday evening", "last August") against the article's date.
+"""
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import email.utils
 import re
 from datetime import date, datetime, timedelta
+
+from dateutil import parser as _dateutil
 
 from rag.errors import RagError
 
@@ -50,24 +63,78 @@ def iso_day(value: str | None, end: bool = False) -> str | None:
         raise RagError(f"not a date: {value!r} (use YYYY-MM-DD, YYYY-MM or YYYY)") from None
 
 
-def normalise_date(value: object) -> str:
-    """ISO date from common forms; '' when it cannot be read.
+# Two defaults that differ in every field: a field the text does not give comes out
+# different in the two parses, which tells a complete date from a partial one.
+_DEFAULT_A = datetime(1904, 1, 1)
+_DEFAULT_B = datetime(1905, 2, 2)
+_MAX_LEN = 80  # a date field, not a paragraph
+_YEAR = re.compile(r"(?:19|20)\d\d")  # "1 2 3" is no date, though dateutil reads one
 
-    >>> normalise_date("2024-08-13T10:00:00Z"), normalise_date("August 13, 2024"), normalise_date("soon")
-    ('2024-08-13', '2024-08-13', '')
+
+def parse_date(text: object) -> date | None:
+    """The calendar date written in ``text``, or None when it holds no full date.
+
+    The date is the one written (a time zone offset does not move it). An ambiguous
+    numeric form reads month first, as in US news ("03/08/2024" is 8 March);
+    "13/08/2024" can only be day first.
+
+    >>> [str(parse_date(s)) for s in ("Aug. 13, 2024", "Sept. 3, 2024", "Tue, 13 Aug 2024 10:00:00 GMT")]
+    ['2024-08-13', '2024-09-03', '2024-08-13']
+    >>> [str(parse_date(s)) for s in ("13/08/2024", "2024-08-13T23:30:00-05:00", "13 August 2024")]
+    ['2024-08-13', '2024-08-13', '2024-08-13']
+    >>> [parse_date(s) for s in ("soon", "March 2024", "2024", "1 2 3", "", None)]
+    [None, None, None, None, None, None]
     """
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        return ""
-    s = str(value).strip()
-    m = re.match(r"(\d{4}-\d{2}-\d{2})", s)
-    if m:
-        return m.group(1)
-    for fmt in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%m/%d/%Y"):
+    if isinstance(text, datetime):
+        return text.date()
+    if isinstance(text, date):
+        return text
+    if not isinstance(text, str):
+        return None
+    s = text.strip()
+    if not s or len(s) > _MAX_LEN:
+        return None
+    if not _YEAR.search(s):
+        return None
+    return _iso(s) or _rfc2822(s) or _dateutil_date(s)
+
+
+def _iso(s: str) -> date | None:
+    try:
+        return datetime.fromisoformat(s).date()
+    except ValueError:
+        return None
+
+
+def _rfc2822(s: str) -> date | None:
+    """'Tue, 13 Aug 2024 10:00:00 GMT', the form of RSS pubDate and HTTP headers."""
+    try:
+        return email.utils.parsedate_to_datetime(s).date()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _dateutil_date(s: str) -> date | None:
+    for fuzzy in (False, True):  # fuzzy: "Updated Aug. 13, 2024 at 5 p.m."
         try:
-            return datetime.strptime(s, fmt).date().isoformat()
-        except ValueError:
+            a = _dateutil.parse(s, default=_DEFAULT_A, fuzzy=fuzzy, ignoretz=True)
+            b = _dateutil.parse(s, default=_DEFAULT_B, fuzzy=fuzzy, ignoretz=True)
+        except (_dateutil.ParserError, ValueError, OverflowError):
             continue
-    return ""
+        if a.date() == b.date():
+            return a.date()
+        return None  # a partial date ("March 2024")
+    return None
+
+
+def iso_date(text: object) -> str:
+    """``parse_date`` as the ISO string the index stores; '' when there is no date.
+
+    >>> iso_date("Sept. 3, 2024"), iso_date("someday")
+    ('2024-09-03', '')
+    """
+    d = parse_date(text)
+    return d.isoformat() if d else ""
 
 
 # -- times in article text (for briefing timelines) -----------------------------
@@ -151,15 +218,8 @@ def resolve_time(text: str, ref: str) -> tuple[str, str, str]:
 
 def _resolve(kind: str, m: re.Match, ref: date | None) -> str:
     g = m.groups()
-    if kind == "iso":
-        d = _safe_date(int(g[0]), int(g[1]), int(g[2]))
-        return d.isoformat() if d else ""
-    if kind == "mdy":
-        d = _safe_date(int(g[2]), _month(g[0]), int(g[1]))
-        return d.isoformat() if d else ""
-    if kind == "dmy":
-        d = _safe_date(int(g[2]), _month(g[1]), int(g[0]))
-        return d.isoformat() if d else ""
+    if kind in ("iso", "mdy", "dmy"):
+        return iso_date(m.group(0))
     if kind in ("md", "dm") and ref:
         mon, day = (_month(g[0]), int(g[1])) if kind == "md" else (_month(g[1]), int(g[0]))
         d = _safe_date(ref.year, mon, day)
