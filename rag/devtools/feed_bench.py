@@ -129,17 +129,7 @@ def measure_index(n: int = 100, runs: int = 3, batches: tuple[int, ...] = (FEED_
 
 
 def measure(n: int = 100, runs: int = 3) -> dict:
-    pages = xb.load_pages()[:n]
-    htmls = [p.html() for p in pages]
-    bodies = {f"/p/{i}": h.encode("utf-8") for i, h in enumerate(htmls)}
-    hits: Counter = Counter()
-    srv = _server(bodies, hits)
-    base = f"http://127.0.0.1:{srv.server_address[1]}"
-    items = "".join(f"<item><title>Entry {i}</title><link>{base}/p/{i}</link></item>" for i in range(len(pages)))
-    bodies["/feed.xml"] = (
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>{items}</channel></rss>'.encode()
-    )
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv, base, hits, htmls = _serve_feed(n)
     first, repoll, baseline, added = [], [], [], 0
     try:
         for _ in range(runs):
@@ -165,7 +155,7 @@ def measure(n: int = 100, runs: int = 3) -> dict:
         srv.server_close()
     med = statistics.median
     return {
-        "entries": len(pages),
+        "entries": len(htmls),
         "added": added,
         "first_poll_s": round(med(first), 2),
         "extract_only_s": round(med(baseline), 2),
