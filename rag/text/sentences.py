@@ -73,6 +73,20 @@ _ABBREV = {
     "mt",
 }
 
+# Words of the list that are also ordinary words ("fell ill.", "said no.", "critical
+# mass."): an abbreviation only as written with a capital ("Springfield, Ill.", "No. 2").
+_CAPITALISED_ONLY = {"no", "pa", "fla", "calif", "mass", "wash", "ariz", "ga", "tex", "ill", "mich", "nev"}
+# After a place or a time ("Washington, D.C.", "9 a.m.", "Springfield, Ill."), a word
+# that opens clauses and never follows such an abbreviation inside a sentence means the
+# period ended the sentence: "at 9 a.m. The talk follows." is two sentences.
+_PLACE_OR_TIME = {"u.s", "u.k", "u.n", "e.u", "d.c", "a.m", "p.m"} | _CAPITALISED_ONLY
+_OPENERS = {
+    "the", "a", "an", "this", "that", "these", "those", "it", "he", "she", "they", "we", "i",
+    "you", "his", "her", "their", "its", "our", "there", "then", "but", "and", "so", "yet",
+    "in", "on", "at", "after", "before", "when", "while", "if", "as", "for", "by", "with",
+}  # fmt: skip
+_WORD = re.compile(r"[A-Za-z]+")
+
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*")
 _SPACE = re.compile(r"\s+")
 
@@ -166,13 +180,37 @@ def _split_line(line: str, offset: int, out: list[tuple[int, int]]) -> None:
         if j < n and not (line[j].isupper() or line[j].isdigit() or line[j] in "\"“‘'([$£€"):
             continue
         token = line[start : m.start()].rsplit(None, 1)
-        last = token[-1].lower().lstrip("(\"“‘'") if token else ""
-        if m.group().startswith(".") and len(m.group()) == 1:
-            if last in _ABBREV or (len(last) == 1 and last.isalpha()):
-                continue  # "Gov. Ron", "Donald J. Trump"
+        if m.group().startswith(".") and len(m.group()) == 1 and _abbreviation(token[-1] if token else "", line, j):
+            continue  # "Gov. Ron", "Donald J. Trump"
         _add(line, offset, start, end, out)
         start = end
     _add(line, offset, start, n, out)
+
+
+def _abbreviation(word: str, line: str, nxt: int) -> bool:
+    """Is ``word``, followed by a full stop and then ``line[nxt:]``, an abbreviation (no sentence end)?
+
+    >>> _abbreviation("ill", "He fell ill. Doctors came.", 13), _abbreviation("Ill", "Peoria, Ill. Mayor X", 13)
+    (False, True)
+    >>> _abbreviation("No", "No. 2 seed", 4), _abbreviation("no", "She said no. Then", 13)
+    (True, False)
+    >>> _abbreviation("D.C", "Washington, D.C. The city", 17), _abbreviation("p.m", "8 p.m. Eastern Time", 7)
+    (False, True)
+    """
+    last = word.lower().lstrip("(\"“‘'")
+    if len(last) == 1 and last.isalpha():
+        return True  # an initial
+    if last not in _ABBREV:
+        return False
+    bare = word.lstrip("(\"“‘'")
+    if last in _CAPITALISED_ONLY and not bare[:1].isupper():
+        return False
+    if last == "no":
+        return line[nxt : nxt + 1].isdigit()
+    if last in _PLACE_OR_TIME:
+        after = _WORD.match(line, nxt)
+        return not (after and after.group().lower() in _OPENERS)
+    return True
 
 
 def _add(line: str, offset: int, a: int, b: int, out: list[tuple[int, int]]) -> None:
