@@ -96,7 +96,7 @@ def test_issue_sentence_cases(name, text, want):
         # A word of the abbreviation list that is also an ordinary word ends a sentence in
         # lower case; written with a capital it stays an abbreviation.
         ("No. 2 seed Texas lost.", ["No. 2 seed Texas lost."]),
-        ("Sen. Warren (D-Mass.) spoke first.", ["Sen. Warren (D-Mass.) spoke first."]),
+        ("She flew to Boston, Mass. Monday night.", ["She flew to Boston, Mass. Monday night."]),
         ("He moved to Peoria, Ill. The city is small.", ["He moved to Peoria, Ill.", "The city is small."]),
         # After a place or a time, a clause-opening word ends the sentence; a name does not.
         ("It was 8 p.m. Eastern Time.", ["It was 8 p.m. Eastern Time."]),

@@ -197,12 +197,12 @@ def _abbreviation(word: str, line: str, nxt: int) -> bool:
     >>> _abbreviation("D.C", "Washington, D.C. The city", 17), _abbreviation("p.m", "8 p.m. Eastern Time", 7)
     (False, True)
     """
-    last = word.lower().lstrip("(\"“‘'")
+    bare = word.lstrip("(\"“‘'")
+    last = bare.lower()
     if len(last) == 1 and last.isalpha():
         return True  # an initial
     if last not in _ABBREV:
         return False
-    bare = word.lstrip("(\"“‘'")
     if last in _CAPITALISED_ONLY and not bare[:1].isupper():
         return False
     if last == "no":
