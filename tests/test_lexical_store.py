@@ -292,3 +292,32 @@ def test_ranks_by_exact_bm25_over_the_live_chunks(tmp_path):
         lex.delete(gone)
         for aid in gone:
             texts.pop(aid, None)
+
+
+def test_statistics_follow_a_replaced_article_written_elsewhere(tmp_path):
+    """The chunk count and mean length are cached per reload: an article replaced by one
+    of the same chunk count but other lengths, written through another store on the
+    folder, moves the mean length, and the reader's next scores use it (computed here
+    from the corpus)."""
+    import math
+
+    reader = LexicalStore(tmp_path / "lex")
+    texts = {"a": "harbour storm", "b": "harbour boats quay", "c": "storm"}
+    reader.add([c for aid, t in texts.items() for c in _article(aid, [t])])
+    first = reader.search("harbour")
+
+    def expected(query: str) -> dict[str, float]:
+        docs = {f"{aid}:0": t.split() for aid, t in texts.items()}
+        n, avg = len(docs), sum(len(d) for d in docs.values()) / len(docs)
+        df = sum(query in d for d in docs.values())
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        norm = lambda d: 1.5 * (0.25 + 0.75 * len(d) / avg)  # noqa: E731
+        return {cid: idf * d.count(query) / (norm(d) + d.count(query)) for cid, d in docs.items() if query in d}
+
+    assert {h.chunk_id: h.score for h in first} == pytest.approx(expected("harbour"), abs=1e-9)
+    texts["c"] = "storm " + " ".join(f"filler{i}" for i in range(30))  # same chunk count, 31 tokens
+    LexicalStore(tmp_path / "lex").add(_article("c", [texts["c"]]))
+    again = reader.search("harbour")
+    assert reader.count() == 3
+    assert {h.chunk_id: h.score for h in again} == pytest.approx(expected("harbour"), abs=1e-9)
+    assert again[0].score > first[0].score  # the longer mean makes the short chunks score more

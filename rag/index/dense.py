@@ -15,18 +15,21 @@ EXACT_MAX = 5000  # matching chunks ranked exactly at most (their vectors are re
 INCLUDE = ["documents", "metadatas", "distances"]
 
 
-def query(chunks, vector: np.ndarray, k: int, where: dict | None = None) -> dict:
+def query(chunks, vector: np.ndarray, k: int, where: dict | None = None, records: bool = True) -> dict:
     """Chroma's ``query`` result shape (one query): the ``k`` chunks closest to ``vector``
-    among those matching ``where``."""
+    among those matching ``where``. ``records=False``: ids and distances only from the
+    graph search (reading 50 chunks' text and metadata costs 3.5 of its 5.3 ms at 100k);
+    a narrow filter's exact ranking still returns the records it read."""
     k = max(1, k)
+    include = INCLUDE if records else ["distances"]
     if not where:
         # No count() first: it costs ~45 ms at 100k chunks, and Chroma returns fewer
         # results (none for an empty collection) when it holds fewer than k.
-        return chunks.query(query_embeddings=[vector.tolist()], n_results=k, include=INCLUDE)
+        return chunks.query(query_embeddings=[vector.tolist()], n_results=k, include=include)
     ids = chunks.get(where=where, include=[], limit=EXACT_MAX + 1)["ids"]
     if len(ids) <= EXACT_MAX:
         return _exact(chunks, vector, k, ids)
-    got = chunks.query(query_embeddings=[vector.tolist()], n_results=k, where=where, include=INCLUDE)
+    got = chunks.query(query_embeddings=[vector.tolist()], n_results=k, where=where, include=include)
     if len(got["ids"][0]) >= k:
         return got
     all_ids = get_all_ids(chunks, where)

@@ -12,8 +12,10 @@ indexed too, so filters are applied inside the search: a narrow filter ranks the
 matching chunks instead of filtering an unfiltered top ``k`` down to nothing.
 
 One writer at a time (tantivy's own lock file; :meth:`writing` waits for it) and any
-number of readers, in any processes. A reader sees another process's commit within
-about half a second (tantivy watches ``meta.json``) without reopening anything.
+number of readers, in any processes. A reader sees another process's commit at its
+next search: each read checks ``meta.json`` (one ``stat``) and reloads when it changed.
+The collection statistics of the exact BM25 (chunk count, mean length) are computed
+once per reload, not per query.
 """
 
 from __future__ import annotations
@@ -102,11 +104,16 @@ def bm25_scores(query: list[str], docs: list[list[str]], n: int, avg_len: float,
     [0.482, 0.0]
     """
     idf = {w: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for w, d in df.items() if d > 0}
+    weight = Counter(w for w in query if w in idf)  # a repeated query token counts again
     out = []
     for toks in docs:
-        tf = Counter(toks)
         norm = K1 * (1.0 - B + B * max(1, len(toks)) / avg_len)
-        out.append(sum((idf[w] * tf[w] / (norm + tf[w]) for w in query if w in idf and tf[w]), 0.0))
+        score = 0.0
+        for w, times in weight.items():
+            tf = toks.count(w)  # only the query's tokens are counted (C speed, no Counter of the doc)
+            if tf:
+                score += times * idf[w] * tf / (norm + tf)
+        out.append(score)
     return out
 
 
@@ -134,6 +141,10 @@ class LexicalStore:
         self._index = None
         self._writer = None
         self._lock = threading.RLock()  # one writer per process; tantivy's lock file across processes
+        self._read_lock = threading.Lock()  # a reload and the searcher it gives, together
+        self._seen: tuple | None = None  # meta.json's identity at the last reload
+        self._generation = 0  # bumped at each reload: what the collection statistics belong to
+        self._stats: tuple[int, int, float] | None = None  # (generation, chunks, mean token count)
         self._open(create=False)
 
     # -- opening ------------------------------------------------------------------
@@ -148,6 +159,10 @@ class LexicalStore:
             self._check_format(exists)
             self.path.mkdir(parents=True, exist_ok=True)
             self._index = self._t.Index(self.schema, path=str(self.path), reuse=True)
+            # Searchers change only when this store reloads (on its own commit, or when
+            # meta.json shows another's): collection statistics are then cached per reload.
+            self._index.config_reader("Manual")
+            self._seen = self._meta_identity()
             if not exists:
                 self._write_format()
         except RagError:
@@ -246,7 +261,30 @@ class LexicalStore:
 
     def _commit(self) -> None:
         self._writer.commit()
-        self._index.reload()  # this process's own searchers: at once, not on the next poll
+        self._reload()  # this process's own searchers: at once
+
+    def _meta_identity(self) -> tuple | None:
+        """Which ``meta.json`` is on disk (tantivy publishes each commit by renaming a new one)."""
+        try:
+            st = (self.path / "meta.json").stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _reload(self) -> None:
+        with self._read_lock:
+            self._seen = self._meta_identity()
+            self._index.reload()
+            self._generation += 1
+
+    def _searcher(self):
+        """A searcher of the last commit on disk, with its generation: reloaded when
+        ``meta.json`` changed since the last reload (one ``stat``), so a reader sees
+        another process's commit at its next search."""
+        if self._meta_identity() != self._seen:
+            self._reload()
+        with self._read_lock:
+            return self._index.searcher(), self._generation
 
     def rebuild(self) -> None:
         """Drop the whole index and create it empty (the only way it is rebuilt)."""
@@ -260,9 +298,9 @@ class LexicalStore:
 
     # -- reading --------------------------------------------------------------------
     def refresh(self) -> None:
-        """See every commit up to now (readers also catch up by themselves within ~0.5 s)."""
+        """See every commit up to now (a search also does, by itself, when meta.json changed)."""
         if self._open(create=False):
-            self._index.reload()
+            self._reload()
 
     def search(
         self,
@@ -292,21 +330,29 @@ class LexicalStore:
             q = t.Query.boolean_query(
                 [(t.Occur.Must, q), (t.Occur.Must, t.Query.const_score_query(t.Query.boolean_query(filters), 0.0))]
             )
-        searcher = self._index.searcher()
+        searcher, generation = self._searcher()
         found = searcher.search(q, max(CANDIDATES, 4 * k), count=False).hits
         if not found:
             return []
         docs = [searcher.doc(addr) for _, addr in found]
-        scores = bm25_scores(toks, [d["body"][0].split() for d in docs], *self._collection_stats(searcher, toks))
+        n, avg_len = self._collection_stats(searcher, generation)
+        df = {w: self._live_doc_freq(searcher, w) for w in set(toks)}
+        scores = bm25_scores(toks, [d["body"][0].split() for d in docs], n, avg_len, df)
         order = sorted(range(len(docs)), key=lambda i: -scores[i])[:k]
         return [LexicalHit(docs[i]["chunk_id"][0], docs[i]["article_id"][0], scores[i]) for i in order]
 
-    def _collection_stats(self, searcher, toks: list[str]) -> tuple[int, float, dict[str, int]]:
-        """Chunks in the index, their mean token count and each token's document frequency."""
+    def _collection_stats(self, searcher, generation: int) -> tuple[int, float]:
+        """Chunks in the index and their mean token count, computed once per reload
+        (a sum over every chunk: ~O(index))."""
+        cached = self._stats
+        if cached is not None and cached[0] == generation:
+            return cached[1], cached[2]
         n = searcher.num_docs
         agg = searcher.aggregate(self._t.Query.all_query(), {"len": {"sum": {"field": "ntok"}}})
         total = float(agg["len"]["value"] or 0.0)
-        return n, (total / n if n else 1.0), {w: self._live_doc_freq(searcher, w) for w in set(toks)}
+        avg = total / n if n else 1.0
+        self._stats = (generation, n, avg)
+        return n, avg
 
     def _live_doc_freq(self, searcher, token: str) -> int:
         """Chunks having ``token``, deleted ones not counted (tantivy's ``doc_freq`` counts
@@ -320,18 +366,18 @@ class LexicalStore:
         if not token or not self._open(create=False):
             return False
         q = self._t.Query.term_query(self.schema, "body", token, "basic")
-        return self._index.searcher().search(q, 1, count=True).count > 0
+        return self._searcher()[0].search(q, 1, count=True).count > 0
 
     def count(self) -> int:
         """Chunks in the index (as of the last commit this reader has seen)."""
-        return self._index.searcher().num_docs if self._open(create=False) else 0
+        return self._searcher()[0].num_docs if self._open(create=False) else 0
 
     def article_counts(self) -> dict[str, int]:
         """article id -> number of its chunks in the index (deleted ones not counted):
         what a consistency check compares with the vector index's article records."""
         if not self._open(create=False):
             return {}
-        searcher = self._index.searcher()
+        searcher = self._searcher()[0]
         got = searcher.terms_with_prefix("article_id", "", filter_query=self._t.Query.all_query())
         return {term: int(n) for term, n in got if n}
 

@@ -61,8 +61,9 @@ class Filters:
         return bool(self.outlet or self.since or self.until)
 
 
-# A chunk's text and metadata, by chunk id: what the hits are built from.
-Info = dict[str, tuple[str, dict]]
+# A chunk's text and metadata, by chunk id: what the hits are built from (None: a chunk
+# Chroma does not hold, or one the filters refuse).
+Info = dict[str, tuple[str, dict] | None]
 
 
 class Retriever:
@@ -95,7 +96,14 @@ class Retriever:
         pool: int = POOL,
         rerank: int = RERANK,
     ) -> list[Hit]:
-        """Top ``k`` chunks for ``query``, best first (``rerank=0``: the index lookup alone)."""
+        """Top ``k`` chunks for ``query``, best first (``rerank=0``: the index lookup alone).
+
+        Both indexes vote by chunk id alone; a chunk's text and metadata are read from
+        Chroma only for the few chunks the rerank and the answer need (reading all of a
+        pool of 50 from each index was most of a lookup's time at 1M chunks). A voted
+        chunk that Chroma does not hold (deleted, or not yet visible to this process) is
+        passed over when read.
+        """
         filters = filters or Filters()
         self.store.refresh()  # another process's write: load its vectors too
         if not self.store.lexical.count():
@@ -104,52 +112,84 @@ class Retriever:
         fused: dict[str, float] = {}
         info: Info = {}
         dense_rank = self._dense_votes(qvec, filters, pool, fused, info)
-        lex_rank = self._lexical_votes(query, filters, pool, fused, info)
+        lex_rank = self._lexical_votes(query, filters, pool, fused)
         ranked = sorted(fused, key=lambda c: -fused[c])
         if rerank:
-            self._rerank(qvec, [c for c in ranked if c in info][:rerank], info, fused)
+            self._rerank(qvec, self._readable(ranked, rerank, info, filters), info, fused)
             ranked = sorted(fused, key=lambda c: -fused[c])
-        chosen = _cap_per_article(ranked, fused, info, k, max_per_article)
+        chosen = self._choose(ranked, fused, info, filters, k, max_per_article)
         return [_hit(info, cid, round(fused[cid], 6), dense_rank.get(cid), lex_rank.get(cid)) for cid in chosen]
 
     def _dense_votes(
         self, qvec: np.ndarray, filters: Filters, pool: int, fused: dict[str, float], info: Info
     ) -> dict[str, int]:
-        """Add the vector search's reciprocal ranks to ``fused``; returns each chunk's rank."""
-        dense = self.store.query(qvec, k=pool, where=filters.chroma_where())
+        """Add the vector search's reciprocal ranks to ``fused``; returns each chunk's rank
+        (records that came with the search, as a narrow filter's exact ranking brings
+        them, go into ``info``)."""
+        dense = self.store.query(qvec, k=pool, where=filters.chroma_where(), records=False)
+        docs = (dense.get("documents") or [None])[0]
+        metas = (dense.get("metadatas") or [None])[0]
         ranks: dict[str, int] = {}
-        rank = 0
-        for cid, doc, meta in zip(dense["ids"][0], dense["documents"][0], dense["metadatas"][0]):
-            if meta is None or not filters.accepts(meta):  # None: a vector whose chunk is deleted
-                continue
-            info[cid] = (doc, meta)
-            ranks[cid] = rank
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-            rank += 1
+        for rank, cid in enumerate(dense["ids"][0]):
+            if docs is not None and metas is not None:
+                if metas[rank] is None or not filters.accepts(metas[rank]):
+                    continue
+                info[cid] = (docs[rank], metas[rank])
+            ranks[cid] = len(ranks)
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + ranks[cid] + 1)
         return ranks
 
-    def _lexical_votes(
-        self, query: str, filters: Filters, pool: int, fused: dict[str, float], info: Info
-    ) -> dict[str, int]:
+    def _lexical_votes(self, query: str, filters: Filters, pool: int, fused: dict[str, float]) -> dict[str, int]:
         """Add BM25's reciprocal ranks (the best ``pool`` matching chunks, filtered inside
-        the lexical index) to ``fused``; a chunk the vector search did not return is read
-        from Chroma (one ``get``)."""
+        the lexical index) to ``fused``; returns each chunk's rank."""
         found = self.store.lexical.search(
             query, k=pool, since=filters.since, until=filters.until, outlet=filters.outlet
         )
-        missing = [h.chunk_id for h in found if h.chunk_id not in info]
-        got = self.store.get_chunks(missing)
-        for cid, doc, meta in zip(got["ids"], got.get("documents") or [], got.get("metadatas") or []):
-            info[cid] = (doc, meta)
         ranks: dict[str, int] = {}
-        rank = 0
-        for h in found:
-            if h.chunk_id not in info:  # an uncommitted or orphan chunk of the lexical index
-                continue
+        for rank, h in enumerate(found):
             ranks[h.chunk_id] = rank
             fused[h.chunk_id] = fused.get(h.chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-            rank += 1
         return ranks
+
+    def _read(self, ids: list[str], info: Info, filters: Filters) -> None:
+        """Read the records of ``ids`` not yet in ``info`` from Chroma (one ``get``); a
+        chunk Chroma does not hold, or one the filters refuse, is marked unreadable."""
+        missing = [c for c in ids if c not in info]
+        if not missing:
+            return
+        got = self.store.get_chunks(missing)
+        for cid, doc, meta in zip(got["ids"], got.get("documents") or [], got.get("metadatas") or []):
+            if meta is not None and filters.accepts(meta):
+                info[cid] = (doc, meta)
+        for cid in missing:
+            info.setdefault(cid, None)
+
+    def _readable(self, ranked: list[str], n: int, info: Info, filters: Filters) -> list[str]:
+        """The first ``n`` chunks of ``ranked`` that Chroma holds, their records read."""
+        out: list[str] = []
+        start = 0
+        while len(out) < n and start < len(ranked):
+            page = ranked[start : start + n - len(out)]
+            self._read(page, info, filters)
+            out += [c for c in page if info.get(c) is not None]
+            start += len(page)
+        return out
+
+    def _choose(
+        self, ranked: list[str], fused: dict[str, float], info: Info, filters: Filters, k: int, cap: int
+    ) -> list[str]:
+        """:func:`_cap_per_article` over ``ranked``, reading records a page at a time: a
+        prefix of ``ranked`` that yields ``k`` chunks in the first pass gives what the whole
+        list would."""
+        m = max(2 * k, 10)
+        while True:
+            prefix = ranked[:m]
+            self._read(prefix, info, filters)
+            readable = [c for c in prefix if info.get(c) is not None]
+            first = _cap_per_article(readable, fused, info, k, cap, fill=False)
+            if len(first) == k or m >= len(ranked):
+                return _cap_per_article(readable, fused, info, k, cap)
+            m *= 2
 
     def _rerank(self, qvec: np.ndarray, top: list[str], info: Info, fused: dict[str, float]) -> None:
         """Add to ``fused`` each of ``top``'s rank by its sentence closest to the query."""
@@ -177,12 +217,23 @@ class Vocabulary:
         return isinstance(word, str) and self._lexical.has_term(word)
 
 
-def _cap_per_article(ranked: list[str], fused: dict[str, float], info: Info, k: int, cap: int) -> list[str]:
-    """The best ``k`` chunks with at most ``cap`` per article; filled by score when too few articles."""
+def _cap_per_article(
+    ranked: list[str], fused: dict[str, float], info: Info, k: int, cap: int, fill: bool = True
+) -> list[str]:
+    """The best ``k`` chunks with at most ``cap`` per article; filled by score when too
+    few articles (unless ``fill`` is False).
+
+    >>> info = {c: ("", {"article_id": c[0]}) for c in ["a1", "a2", "a3", "b1"]}
+    >>> fused = {"a1": 4.0, "a2": 3.0, "a3": 2.0, "b1": 1.0}
+    >>> _cap_per_article(["a1", "a2", "a3", "b1"], fused, info, 3, 2)
+    ['a1', 'a2', 'b1']
+    >>> _cap_per_article(["a1", "a2", "a3"], fused, info, 3, 2, fill=False), _cap_per_article(["a1", "a2", "a3"], fused, info, 3, 2)
+    (['a1', 'a2'], ['a1', 'a2', 'a3'])
+    """
     chosen: list[str] = []
     per: dict[str, int] = {}
     for cid in ranked:  # first pass honours the per-article cap
-        if cid not in info:
+        if info.get(cid) is None:
             continue
         aid = info[cid][1].get("article_id", "")
         if per.get(aid, 0) >= cap:
@@ -191,8 +242,8 @@ def _cap_per_article(ranked: list[str], fused: dict[str, float], info: Info, k: 
         chosen.append(cid)
         if len(chosen) == k:
             break
-    if len(chosen) < k:  # too few articles to honour the cap: fill by score
-        chosen += [c for c in ranked if c not in chosen and c in info][: k - len(chosen)]
+    if fill and len(chosen) < k:  # too few articles to honour the cap: fill by score
+        chosen += [c for c in ranked if c not in chosen and info.get(c) is not None][: k - len(chosen)]
         chosen.sort(key=lambda c: -fused[c])
     return chosen
 

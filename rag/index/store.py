@@ -404,12 +404,13 @@ class Store:
         return self.chunks.get(ids=list(ids), include=["documents", "metadatas"]) if ids else {"ids": []}
 
     @_reading
-    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> dict:
+    def query(self, vector: np.ndarray, k: int, where: dict | None = None, records: bool = True) -> dict:
         """The ``k`` chunks closest to ``vector`` among those matching ``where``
-        (:func:`rag.index.dense.query`: a narrow filter is ranked exactly)."""
+        (:func:`rag.index.dense.query`: a narrow filter is ranked exactly; ``records=False``:
+        ids and distances alone)."""
         from rag.index.dense import query
 
-        return query(self.chunks, vector, k, where)
+        return query(self.chunks, vector, k, where, records)
 
     @_reading
     def sources(self) -> list[dict]:
