@@ -163,6 +163,7 @@ class LexicalStore:
             # meta.json shows another's): collection statistics are then cached per reload.
             self._index.config_reader("Manual")
             self._seen = self._meta_identity()
+            self._generation += 1  # a new Index (first open, or after a rebuild): no statistics carry over
             if not exists:
                 self._write_format()
         except RagError:
