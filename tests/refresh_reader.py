@@ -5,7 +5,7 @@
 starts a writer process that adds a small article every few milliseconds to DATA_DIR,
 reopens its own Store's client on each foreign write it sees (Store.refresh), queries
 after each, and stops after N reopens. Prints JSON: reopens, the resident memory after
-the first 10% of the reopens (warm) and at the end, and whether the last article the
+the first 10% of the reopens (warm) and after the last (each just after a reopen and a query), and whether the last article the
 writer committed before the end was found by the vector search.
 """
 
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from index_helpers import WordEmbedder, open_store  # noqa: E402
 
-from rag.index.memory import rss_mb  # noqa: E402
+from rag.index.memory import prepare_for_reopens, rss_mb  # noqa: E402
 from rag.types import Article  # noqa: E402
 
 WRITER = r"""
@@ -52,6 +52,7 @@ store.close()
 
 
 def main(data: Path, n: int) -> dict:
+    prepare_for_reopens()  # as `rag serve` does before it opens the index
     store = open_store(data)
     emb = WordEmbedder()
     seed = Article(id="seed00000000", text="The quay opened in spring.", file="seed.txt")
@@ -63,7 +64,7 @@ def main(data: Path, n: int) -> dict:
     store.refresh_every_s = store.reopen_share = 0.0  # reopen on every foreign write seen
     stop = data / "stop-writing"
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(Path(__file__).parent), str(data), str(stop)])
-    reopens, warm, t0 = 0, None, time.monotonic()
+    reopens, warm, end, t0 = 0, None, 0.0, time.monotonic()
     q = emb.embed(["ferry harbour quay report"])[0]
     try:
         while reopens < n and time.monotonic() - t0 < 1800:
@@ -72,6 +73,7 @@ def main(data: Path, n: int) -> dict:
                 store.query(q, k=5)
                 if reopens == max(1, n // 10):
                     warm = rss_mb()
+                end = rss_mb()  # at the same point of the loop as warm: after a reopen and a query
             else:
                 time.sleep(0.005)
     finally:
@@ -89,7 +91,8 @@ def main(data: Path, n: int) -> dict:
         "reopens": reopens,
         "seconds": round(time.monotonic() - t0, 1),
         "rss_warm_mb": round(warm or 0.0, 1),
-        "rss_end_mb": round(rss_mb(), 1),
+        "rss_end_mb": round(end, 1),
+        "rss_after_checks_mb": round(rss_mb(), 1),  # after reading every article record back
         "articles": store.n_articles(),
         "last_found": bool(hit) and hit[0].startswith(last + ":"),
     }

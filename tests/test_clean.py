@@ -266,3 +266,50 @@ def test_lines_addressed_to_a_model_are_dropped(line):
 )
 def test_reporting_about_ai_is_kept(line):
     assert not is_injection(line)
+
+
+def test_gzip_compressed_files_read_as_their_plain_form(tmp_path):
+    import gzip
+
+    from rag.ingest.pipeline import IngestReport, discover
+    from rag.ingest.read import Skip
+
+    (tmp_path / "page.html").write_text(HOSTILE_HTML, encoding="utf-8")
+    (tmp_path / "packed.html.gz").write_bytes(gzip.compress(HOSTILE_HTML.encode("utf-8")))
+    (tmp_path / "packed.meta.json").write_text(json.dumps({"outlet": "Sidecar Times"}), encoding="utf-8")
+    plain, packed = (
+        read_file(tmp_path / "page.html", 10_000_000)[0],
+        read_file(tmp_path / "packed.html.gz", 10_000_000)[0],
+    )
+    assert packed.text == plain.text and packed.id == plain.id and packed.title == plain.title
+    assert (
+        packed.outlet == "Sidecar Times" and plain.outlet == "Example News"
+    )  # the sidecar of a.html.gz is a.meta.json
+    assert packed.file == "packed.html.gz"
+
+    lines = [{"text": f"Story {i} happened on a quiet street near the river."} for i in range(3)]
+    (tmp_path / "lines.jsonl.gz").write_bytes(gzip.compress("\n".join(map(json.dumps, lines)).encode()))
+    assert [a.text for a in read_file(tmp_path / "lines.jsonl.gz", 10_000_000)] == [r["text"] for r in lines]
+
+    # The size limit holds for the decompressed bytes: a small file must not inflate past it.
+    (tmp_path / "bomb.txt.gz").write_bytes(gzip.compress(b"news " * 400_000))
+    with pytest.raises(Skip, match="decompressed, the file is over the 1 MB limit"):
+        read_file(tmp_path / "bomb.txt.gz", 1_000_000)
+    (tmp_path / "broken.html.gz").write_bytes(b"\x1f\x8b\x08\x00not gzip at all")
+    with pytest.raises(Skip, match="not a readable gzip file"):
+        read_file(tmp_path / "broken.html.gz", 10_000_000)
+    (tmp_path / "bundle.tar.gz").write_bytes(gzip.compress(b"x"))
+    with pytest.raises(Skip, match=r"^unsupported file type \.tar\.gz$"):
+        read_file(tmp_path / "bundle.tar.gz", 10_000_000)
+
+    report = IngestReport()
+    files, _ = discover([tmp_path], report)
+    assert sorted(f.name for f in files) == [
+        "bomb.txt.gz",
+        "broken.html.gz",
+        "lines.jsonl.gz",
+        "packed.html.gz",
+        "page.html",
+    ]
+    discover([tmp_path / "bundle.tar.gz"], report)
+    assert report.skipped[-1]["reason"] == "unsupported file type .tar.gz"

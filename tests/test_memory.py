@@ -16,6 +16,7 @@ glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's ma
 def test_glibc_accepts_the_malloc_settings():
     assert memory.cap_malloc_arenas() is True
     assert memory.map_large_blocks() is True
+    assert memory.prepare_for_reopens() is True  # both, as `rag serve` sets them at start
 
 
 @glibc

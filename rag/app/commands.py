@@ -285,7 +285,9 @@ def eval_briefings(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """`rag serve`: the chat page (the demo articles are ingested into an empty index unless --no-ingest)."""
     from rag.app.ui import parse_auth, serve
+    from rag.index.memory import prepare_for_reopens
 
+    prepare_for_reopens()  # a long-running reader: malloc set up before the index opens
     rag = _rag(args)
     seeds = None if args.no_ingest else optional_repo_path("seeds")
     return serve(rag, args.host, args.port, parse_auth(rag.settings.auth), seeds)

@@ -27,7 +27,7 @@ import numpy as np
 from rag.errors import RagError
 from rag.index.lexical_store import FORMAT as LEXICAL_FORMAT
 from rag.index.lexical_store import LexicalChunk, LexicalStore, day_number
-from rag.index.memory import cap_malloc_arenas, map_large_blocks, release_free_memory
+from rag.index.memory import prepare_for_reopens, release_free_memory
 from rag.index.records import article_from, get_all, meta_article, source_rows
 from rag.index.rwlock import RWLock
 from rag.ingest.chunk import CHUNKER_VERSION
@@ -153,8 +153,7 @@ class Store:
                 self._known_generation = generation
                 self._reopened(0.0)
                 return True
-            cap_malloc_arenas()  # a process that reopens clients: keep its memory flat
-            map_large_blocks()
+            prepare_for_reopens()  # a process that reopens clients: keep its memory flat
             t0 = time.monotonic()
             with self._rw.exclusive():
                 self.client.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rag.errors import RagError
 from rag.ingest.chunk import chunk_article
-from rag.ingest.read import META_SUFFIX, SUFFIXES, Skip, read_file
+from rag.ingest.read import META_SUFFIX, SUFFIXES, Skip, file_suffix, read_file, unsupported
 from rag.types import Article
 
 
@@ -83,9 +83,9 @@ def _add_file(f: Path, files: list[Path], seen: set[Path], report: IngestReport,
     if not real.is_file():
         report.skip(str(f), "not a regular file")
         return
-    if f.suffix.lower() not in SUFFIXES:
+    if file_suffix(f) not in SUFFIXES:
         if not from_folder:
-            report.skip(str(f), f"unsupported file type {f.suffix or '(none)'}")
+            report.skip(str(f), unsupported(f))
         return
     seen.add(real)
     files.append(f)

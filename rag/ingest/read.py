@@ -3,11 +3,16 @@
 To add an ingest format: a suffix in :data:`SUFFIXES` and a branch in :func:`read_file` that turns the file
 into text (then :func:`rag.ingest.clean.clean_text` drops boilerplate), with a test in tests/test_clean.py.
 A web page (.html, or fetched from a URL) is extracted by trafilatura (:mod:`rag.ingest.web`).
+Any of these formats may come gzip-compressed (``page.html.gz``): the limit on a file's size then holds for
+its decompressed bytes too.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +24,40 @@ from rag.types import Article
 
 SUFFIXES = {".txt", ".md", ".html", ".htm", ".json", ".jsonl"}
 META_SUFFIX = ".meta.json"  # sidecar: metadata the article shows, recorded by hand
+GZIP_SUFFIX = ".gz"
+
+
+def file_suffix(path: Path) -> str:
+    """The format suffix of an article file, looking through a gzip layer (lower case).
+
+    >>> file_suffix(Path("Page.HTML.gz")), file_suffix(Path("a.txt")), file_suffix(Path("a.gz"))
+    ('.html', '.txt', '.gz')
+    """
+    suffixes = [s.lower() for s in path.suffixes]
+    if len(suffixes) >= 2 and suffixes[-1] == GZIP_SUFFIX:
+        return suffixes[-2]
+    return path.suffix.lower()
+
+
+def is_article_file(path: Path) -> bool:
+    """Is ``path`` named as a file :func:`read_file` reads (a sidecar is not)?
+
+    >>> [is_article_file(Path(n)) for n in ("a.html.gz", "a.jsonl", "a.tar.gz", "a.meta.json", "a.pdf")]
+    [True, True, False, False, False]
+    """
+    return file_suffix(path) in SUFFIXES and not path.name.lower().endswith(META_SUFFIX)
+
+
+def unsupported(path: Path) -> str:
+    """The reason a file of an unknown type is skipped.
+
+    >>> unsupported(Path("a.tar.gz")), unsupported(Path("a.pdf")), unsupported(Path("README"))
+    ('unsupported file type .tar.gz', 'unsupported file type .pdf', 'unsupported file type (none)')
+    """
+    suffix = file_suffix(path)
+    if path.suffix.lower() == GZIP_SUFFIX and suffix != GZIP_SUFFIX:
+        suffix += GZIP_SUFFIX
+    return f"unsupported file type {suffix or '(none)'}"
 
 
 class Skip(Exception):
@@ -75,10 +114,13 @@ def read_file(path: Path, max_bytes: int, on_line_error: Callable[[str, str], No
 
     JSONL lines that fail are reported through ``on_line_error`` and skipped alone.
     """
-    suffix = path.suffix.lower()
+    suffix = file_suffix(path)
     if suffix not in SUFFIXES:
-        raise Skip(f"unsupported file type {suffix or '(none)'}")
-    text = _decode(_read_bytes(path, max_bytes), path.name)
+        raise Skip(unsupported(path))
+    data = _read_bytes(path, max_bytes)
+    if path.suffix.lower() == GZIP_SUFFIX:
+        data = _gunzip(data, max_bytes)
+    text = _decode(data, path.name)
     source = str(path.resolve())
     if suffix == ".jsonl":
         return _jsonl_articles(path, text, source, on_line_error)
@@ -102,6 +144,19 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     if len(data) > max_bytes:
         raise Skip(f"file is over the {max_bytes / 1e6:.0f} MB limit")
     return data
+
+
+def _gunzip(data: bytes, max_bytes: int) -> bytes:
+    """The decompressed bytes of a gzip file, at most ``max_bytes`` of them (a small file may
+    decompress to gigabytes)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            out = fh.read(max_bytes + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise Skip(f"not a readable gzip file ({exc})") from None
+    if len(out) > max_bytes:
+        raise Skip(f"decompressed, the file is over the {max_bytes / 1e6:.0f} MB limit")
+    return out
 
 
 def _jsonl_articles(
@@ -177,7 +232,9 @@ def _page_article(path: Path, html: str, source: str) -> Article:
 
 
 def sidecar(path: Path) -> dict:
-    side = path.with_name(path.stem + META_SUFFIX)
+    """The metadata recorded by hand beside an article file: ``a.meta.json`` for ``a.html`` and ``a.html.gz``."""
+    stem = path.stem if path.suffix.lower() != GZIP_SUFFIX else Path(path.stem).stem
+    side = path.with_name(stem + META_SUFFIX)
     if not side.exists():
         return {}
     try:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rag.errors import RagError
 from rag.ingest.feeds import FeedReader, PollReport
+from rag.ingest.read import file_suffix
 
 _EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d)?\s*$", re.I)
 _UNIT = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
@@ -46,7 +47,7 @@ def folder_fingerprint(folder: Path, suffixes: Iterable[str]) -> dict[str, list[
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
             p = Path(root) / name
-            if name.startswith(".") or p.suffix.lower() not in want:
+            if name.startswith(".") or file_suffix(p) not in want:
                 continue
             try:
                 st = p.stat()
