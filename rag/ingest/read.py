@@ -39,15 +39,6 @@ def file_suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
-def is_article_file(path: Path) -> bool:
-    """Is ``path`` named as a file :func:`read_file` reads (a sidecar is not)?
-
-    >>> [is_article_file(Path(n)) for n in ("a.html.gz", "a.jsonl", "a.tar.gz", "a.meta.json", "a.pdf")]
-    [True, True, False, False, False]
-    """
-    return file_suffix(path) in SUFFIXES and not path.name.lower().endswith(META_SUFFIX)
-
-
 def unsupported(path: Path) -> str:
     """The reason a file of an unknown type is skipped.
 
