@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import SEEDS
@@ -311,5 +312,10 @@ def test_gzip_compressed_files_read_as_their_plain_form(tmp_path):
         "packed.html.gz",
         "page.html",
     ]
+    from rag.ingest.read import SUFFIXES
+    from rag.ingest.watch import folder_fingerprint
+
+    watched = {Path(f).name for f in folder_fingerprint(tmp_path, SUFFIXES)}  # `rag watch` sees them change
+    assert {f.name for f in files} <= watched and "bundle.tar.gz" not in watched
     discover([tmp_path / "bundle.tar.gz"], report)
     assert report.skipped[-1]["reason"] == "unsupported file type .tar.gz"

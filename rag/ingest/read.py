@@ -27,16 +27,18 @@ META_SUFFIX = ".meta.json"  # sidecar: metadata the article shows, recorded by h
 GZIP_SUFFIX = ".gz"
 
 
+def _gzipped(path: Path) -> bool:
+    return path.suffix.lower() == GZIP_SUFFIX
+
+
 def file_suffix(path: Path) -> str:
     """The format suffix of an article file, looking through a gzip layer (lower case).
 
     >>> file_suffix(Path("Page.HTML.gz")), file_suffix(Path("a.txt")), file_suffix(Path("a.gz"))
     ('.html', '.txt', '.gz')
     """
-    suffixes = [s.lower() for s in path.suffixes]
-    if len(suffixes) >= 2 and suffixes[-1] == GZIP_SUFFIX:
-        return suffixes[-2]
-    return path.suffix.lower()
+    inner = Path(path.stem) if _gzipped(path) else path
+    return inner.suffix.lower() or path.suffix.lower()
 
 
 def unsupported(path: Path) -> str:
@@ -46,7 +48,7 @@ def unsupported(path: Path) -> str:
     ('unsupported file type .tar.gz', 'unsupported file type .pdf', 'unsupported file type (none)')
     """
     suffix = file_suffix(path)
-    if path.suffix.lower() == GZIP_SUFFIX and suffix != GZIP_SUFFIX:
+    if _gzipped(path) and suffix != GZIP_SUFFIX:
         suffix += GZIP_SUFFIX
     return f"unsupported file type {suffix or '(none)'}"
 
@@ -109,7 +111,7 @@ def read_file(path: Path, max_bytes: int, on_line_error: Callable[[str, str], No
     if suffix not in SUFFIXES:
         raise Skip(unsupported(path))
     data = _read_bytes(path, max_bytes)
-    if path.suffix.lower() == GZIP_SUFFIX:
+    if _gzipped(path):
         data = _gunzip(data, max_bytes)
     text = _decode(data, path.name)
     source = str(path.resolve())
@@ -224,7 +226,7 @@ def _page_article(path: Path, html: str, source: str) -> Article:
 
 def sidecar(path: Path) -> dict:
     """The metadata recorded by hand beside an article file: ``a.meta.json`` for ``a.html`` and ``a.html.gz``."""
-    stem = path.stem if path.suffix.lower() != GZIP_SUFFIX else Path(path.stem).stem
+    stem = Path(path.stem).stem if _gzipped(path) else path.stem
     side = path.with_name(stem + META_SUFFIX)
     if not side.exists():
         return {}
