@@ -116,6 +116,35 @@ def test_metadata_the_articles_show():
 
 
 @pytest.mark.parametrize(
+    ("head", "title", "published"),
+    [
+        ("Rain in Leeds\nTuesday, July 12, 2005\n", "Rain in Leeds", "2005-07-12"),
+        ("Rain in Leeds\nBy Jane Doe\nPublished: Aug. 13, 2024, 5:00 p.m. EDT\n", "Rain in Leeds", "2024-08-13"),
+        ("2005/01/08 Aid donations in 2005 deductible for 2004 in the U.S.\n", "", "2005-01-08"),
+        (
+            "Rain in Leeds\nRain fell on Leeds.\nSaturday, 8 January 2005It rained again.\n",
+            "Rain in Leeds",
+            "2005-01-08",
+        ),
+        ("Rain in Leeds\nOn May 3, 2024 it rained. Roads closed.\n", "Rain in Leeds", ""),
+        ("Rain in Leeds\nA\nB\nC\nTuesday, July 12, 2005\n", "Rain in Leeds", ""),  # too far down for a dateline
+    ],
+)
+def test_plain_text_dateline_and_dated_headline(tmp_path, head, title, published):
+    """A dateline among the first four lines dates a plain-text article (the --since filters need
+    it); a first line "YYYY/MM/DD Headline" gives the date and the headline. The text is kept as written."""
+    body = "The river rose by two metres overnight, the council said on its website."
+    path = tmp_path / "leeds.txt"
+    path.write_text(head + body, encoding="utf-8")
+    (a,) = read_file(path, 1_000_000)
+    expect_title = title or "Aid donations in 2005 deductible for 2004 in the U.S."
+    assert (a.title, a.published) == (expect_title, published)
+    assert a.text == (head + body).strip(), "nothing of the text is dropped"
+    path.with_name("leeds.meta.json").write_text(json.dumps({"published": "2024-01-02"}), encoding="utf-8")
+    assert read_file(path, 1_000_000)[0].published == "2024-01-02", "the sidecar wins"
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "- Share via",

@@ -13,6 +13,7 @@ from conftest import SEEDS
 from rag.api import Rag
 from rag.app.cli import main
 from rag.errors import RagError
+from rag.index.retrieve import Filters
 from rag.ingest.chunk import chunk_article
 from rag.ingest.read import read_file
 from rag.settings import Settings
@@ -104,6 +105,34 @@ def test_changed_file_replaces_its_article(tmp_path, embedder):
     assert len(chunk_ids(rag, new.id)) == len(chunk_article(new.id, new.text))
     assert spy.texts - before == report.chunks_added == len(chunk_article(new.id, new.text)), "only it is embedded"
     assert rag.store.n_articles() == 3
+
+
+def test_edited_metadata_is_stored_without_embedding_again(tmp_path, embedder):
+    """An edited sidecar (same text, new headline and date) updates the stored records, chunks
+    included (the --since filter reads their day), and reuses the stored vectors."""
+    folder = make_corpus(tmp_path / "news")
+    rag, spy = make_rag(tmp_path, embedder)
+    rag.ingest([folder])
+    (old,) = [a for a in rag.store.all_articles()[0] if a.file == "carrow.txt"]
+    old_vecs = rag.store.chunks.get(where={"article_id": old.id}, include=["embeddings"])["embeddings"]
+    before = spy.texts
+    side = folder / "carrow.meta.json"
+    side.write_text(json.dumps({"title": "Carrow's bridge", "published": "2024-08-13"}), encoding="utf-8")
+
+    report = rag.ingest([folder])
+    assert report.updated == ["carrow.txt"] and sorted(report.unchanged) == ["alderby.txt", "brookfield.txt"]
+    assert spy.texts == before, "the same text is not embedded again"
+    new = rag.store.get_article(old.id)
+    assert new is not None and (new.title, new.published, new.text) == ("Carrow's bridge", "2024-08-13", old.text)
+    got = rag.store.chunks.get(where={"article_id": old.id}, include=["metadatas", "embeddings"])
+    assert len(got["ids"]) == len(chunk_article(old.id, old.text)) and rag.store.n_articles() == 3
+    assert {m["day"] for m in got["metadatas"]} == {20240813}
+    assert [list(v) for v in got["embeddings"]] == [list(v) for v in old_vecs]
+    hits = rag.search("bridge over the river", k=5, filters=Filters(since="2024-08-01"))
+    assert [h.article_id for h in hits] == [old.id], "the date filter sees the new date, in both indexes"
+
+    again = rag.ingest([folder])
+    assert sorted(again.unchanged) == ["alderby.txt", "brookfield.txt", "carrow.txt"] and not again.updated
 
 
 def test_removed_file_is_synced_only_with_sync(tmp_path, embedder):

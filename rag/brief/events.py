@@ -27,22 +27,15 @@ hashes), so the same articles always give the same event id.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
 from rag.errors import RagError
-from rag.text import content_words, iso_date, names
-from rag.text.dates import MONTHS_ALT
+from rag.text import content_words, dateline, names
 from rag.tuning import COHESION_SHARE, HEADLINE_REPEAT, MIN_LINK, NAME_WEIGHT
 from rag.types import Article
-
-_DATELINE = re.compile(
-    r"^\s*(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
-    rf"((?:{MONTHS_ALT})\s+\d{{1,2}},\s+\d{{4}}|\d{{1,2}}\s+(?:{MONTHS_ALT})\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b"
-)
 
 
 @dataclass
@@ -95,15 +88,7 @@ def article_date(article: Article) -> str:
     >>> article_date(Article("x", "b.txt", "No date here.\\nNone at all."))
     ''
     """
-    if article.published:
-        return article.published
-    for line in article.text.split("\n")[:4]:
-        m = _DATELINE.match(line)
-        if m:
-            found = iso_date(m.group(1))
-            if found:
-                return found
-    return ""
+    return article.published or dateline(article.text)  # an index written before datelines were read
 
 
 def event_id(article_ids: list[str]) -> str:

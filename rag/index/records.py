@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 
-from rag.types import Article
+import numpy as np
+
+from rag.types import Article, Chunk
 
 PAGE = 10_000  # Chroma's SQLite fails on reads of more than ~32k records with metadata at once
 FIELDS = ("file", "title", "outlet", "published", "url", "author", "source")
@@ -56,3 +58,15 @@ def source_rows(index: dict[str, dict]) -> list[dict]:
         for aid, m in index.items()
     ]
     return sorted(rows, key=lambda r: (r["file"], r["article_id"]))
+
+
+def stored_vectors(col, chunks: list[Chunk], dim: int) -> np.ndarray | None:
+    """The vectors ``col`` holds for exactly these chunks (same ids, same text), in order; None if
+    any is missing. An article re-written for its metadata alone (an edited sidecar) needs no embedding."""
+    if not chunks:
+        return None
+    got = col.get(ids=[c.id for c in chunks], include=["documents", "embeddings"])
+    found = {i: (d, v) for i, d, v in zip(got["ids"], got["documents"], got["embeddings"])}
+    if any(c.id not in found or found[c.id][0] != c.text for c in chunks):
+        return None
+    return np.asarray([found[c.id][1] for c in chunks], dtype=np.float32).reshape(len(chunks), dim)

@@ -28,7 +28,7 @@ from rag.errors import RagError
 from rag.index.lexical_store import FORMAT as LEXICAL_FORMAT
 from rag.index.lexical_store import LexicalChunk, LexicalStore, day_number
 from rag.index.memory import prepare_for_reopens, release_free_memory
-from rag.index.records import article_from, get_all, meta_article, source_rows
+from rag.index.records import article_from, get_all, meta_article, source_rows, stored_vectors
 from rag.index.rwlock import RWLock
 from rag.ingest.chunk import CHUNKER_VERSION
 from rag.settings import Settings
@@ -259,10 +259,6 @@ class Store:
                 yield
 
     # -- writes ---------------------------------------------------------------
-    def add_article(self, article: Article, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Write chunks, then the article record (the commit marker)."""
-        self.add_articles([(article, chunks, vectors)])
-
     def add_articles(self, items: list[tuple[Article, list[Chunk], np.ndarray]]) -> None:
         """Write the chunks of several articles in few large writes (each Chroma write has
         a fixed cost), then each article's record (its commit marker)."""
@@ -401,6 +397,11 @@ class Store:
     def get_chunks(self, ids: list[str]) -> dict:
         """ids, documents and metadatas of these chunks (those that exist)."""
         return self.chunks.get(ids=list(ids), include=["documents", "metadatas"]) if ids else {"ids": []}
+
+    @_reading
+    def stored_vectors(self, chunks: list[Chunk]) -> np.ndarray | None:
+        """The vectors stored for exactly these chunks (same ids and text), in order; None if any is missing."""
+        return stored_vectors(self.chunks, chunks, self.dim)
 
     @_reading
     def query(self, vector: np.ndarray, k: int, where: dict | None = None, records: bool = True) -> dict:

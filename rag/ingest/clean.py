@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from rag.ingest.injection import is_injection, without_injection
-from rag.text import sentence_spans
+from rag.text import dateline, opening_date, sentence_spans
 
 __all__ = ["clean_text", "is_boilerplate", "is_injection", "is_teaser", "markdown_to_text"]
 
@@ -141,7 +141,33 @@ def clean_text(raw: str) -> tuple[str, dict]:
     out = out[:2] + [ln for i, ln in enumerate(out[2:], 2) if not is_teaser(ln, "\n".join(out[:i]))]
     if out and _is_headline_like(out[0]) and len(out) > 1:
         found.setdefault("title", out[0])
-    return "\n".join(out), found
+    elif out and len(out) > 1 and (title := _dated_headline(out[0])):
+        found.setdefault("title", title)
+    text = "\n".join(out)
+    if day := dateline(text):
+        found.setdefault("published", day)
+    return text, found
+
+
+_NUMERIC_DATE = re.compile(r"^\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}\s+")
+
+
+def _dated_headline(line: str) -> str:
+    """The headline of a first line that is a numeric date, then the headline ("2005/01/08 Aid deductible
+    in the U.S."): the form of story lists and exported archives. A sentence after a date is no headline.
+
+    >>> _dated_headline("2005/01/08 Tsunami aid donations deductible in the U.S."), _dated_headline("2005-01-08")
+    ('Tsunami aid donations deductible in the U.S.', '')
+    >>> _dated_headline("2024-08-13 Musk spoke. Trump listened.")
+    ''
+    """
+    m = _NUMERIC_DATE.match(line)
+    if not m or not opening_date(line)[0]:
+        return ""
+    rest = line[m.end() :].strip()
+    if not rest or len(rest.split()) > 20 or len(sentence_spans(rest)) != 1 or rest[-1] in "!?":
+        return ""
+    return rest
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")

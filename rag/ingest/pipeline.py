@@ -161,7 +161,10 @@ def _plan(
             if a.id in existing:
                 old_src = existing[a.id].get("source", "")
                 if old_src == a.source:
-                    report.unchanged.append(a.file)
+                    if _same_metadata(a, existing[a.id]):
+                        report.unchanged.append(a.file)
+                    else:  # a sidecar edited, or a date or headline found that was not read before
+                        todo.append((a, a.id))
                     continue
                 if old_src and Path(_source_file(old_src)).exists() and old_src in by_source:
                     report.skip(a.source, f"duplicate of {existing[a.id].get('file')}")
@@ -171,6 +174,21 @@ def _plan(
                 continue
             todo.append((a, by_source.get(a.source)))
     return todo, read_ok, produced
+
+
+METADATA_FIELDS = ("title", "outlet", "published", "url", "author")
+
+
+def _same_metadata(a: Article, stored: dict) -> bool:
+    """True when the stored record already shows ``a``'s headline, outlet, date, URL and author.
+
+    >>> a = Article("id1", "a.txt", "Text.", title="Storm", published="2024-08-13")
+    >>> _same_metadata(a, {"title": "Storm", "published": "2024-08-13", "outlet": ""})
+    True
+    >>> _same_metadata(a, {"title": "Storm", "published": ""})
+    False
+    """
+    return all(str(getattr(a, k) or "") == str(stored.get(k) or "") for k in METADATA_FIELDS)
 
 
 def _remove_gone(
@@ -198,13 +216,18 @@ def _remove_gone(
 
 def _embed_and_write(store, embedder, batch: list[tuple[Article, str | None]], report: IngestReport) -> None:
     chunked = [(a, old, chunk_article(a.id, a.text)) for a, old in batch]
-    texts = [c.text for _, _, cs in chunked for c in cs]
+    # The same text under new metadata (or a new file name) keeps its stored vectors.
+    kept = {a.id: store.stored_vectors(cs) for a, old, cs in chunked if old == a.id}
+    texts = [c.text for a, _, cs in chunked if kept.get(a.id) is None for c in cs]
     vectors = embedder.embed(texts)
     k = 0
     items = []
     for a, old, cs in chunked:
-        items.append((a, cs, vectors[k : k + len(cs)]))
-        k += len(cs)
+        vecs = kept.get(a.id)
+        if vecs is None:
+            vecs = vectors[k : k + len(cs)]
+            k += len(cs)
+        items.append((a, cs, vecs))
         if old and old != a.id:
             store.remove_article(old)
     store.add_articles(items)  # one write for the batch: chunks first, then the article records

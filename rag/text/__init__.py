@@ -4,7 +4,7 @@ Every span is an offset into the original string so that a quote can always be
 located exactly.
 """
 
-from rag.text.dates import MONTH_NAMES, iso_date, iso_day, parse_date, resolve_time
+from rag.text.dates import MONTH_NAMES, dateline, iso_date, iso_day, opening_date, parse_date, resolve_time
 from rag.text.names import full_names, names
 from rag.text.sentences import MIN_SENTENCE_CHARS, evidence_spans, quoted_sentence_spans, sentence_spans
 from rag.text.words import (
@@ -25,6 +25,7 @@ __all__ = [
     "STOPWORDS",
     "collapse_space",
     "content_words",
+    "dateline",
     "digits_for_number_words",
     "evidence_spans",
     "full_names",
@@ -34,6 +35,7 @@ __all__ = [
     "names",
     "normalise",
     "numbers",
+    "opening_date",
     "parse_date",
     "quoted_sentence_spans",
     "resolve_time",

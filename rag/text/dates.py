@@ -137,6 +137,57 @@ def iso_date(text: object) -> str:
     return d.isoformat() if d else ""
 
 
+# -- datelines: the date a plain-text article shows in its first lines -----------------
+_DATELINE_LINES = 4  # the headline, a standfirst, a byline, then the dateline at the latest
+_DATELINE = re.compile(
+    r"^\s*(?:(?:published|updated|posted|date)\b\s*:?\s*(?:on\s+)?)?"
+    r"((?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?,?\s+)?"
+    r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s+\d{4}"  # January 8, 2005 / Aug. 13, 2024
+    r"|\d{1,2}\s+[A-Z][a-z]{2,8}\.?,?\s+\d{4}"  # 8 January 2005
+    r"|\d{4}[-/]\d{1,2}[-/]\d{1,2}"  # 2005-01-08 / 2005/01/08
+    r"|\d{1,2}/\d{1,2}/\d{4}))"  # 13/08/2024
+    r"(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def opening_date(line: str) -> tuple[str, int]:
+    """The ISO date a line opens with and the offset where that date ends; ``("", 0)`` if none.
+
+    A dateline may run into the first word of the story when a page is copied
+    ("2005Through"): a digit may not follow the date, a letter may.
+
+    >>> opening_date("Saturday, January 8, 2005")
+    ('2005-01-08', 25)
+    >>> opening_date("2005/01/08 Tsunami aid donations"), opening_date("Published: Aug. 13, 2024, 5:00 p.m.")
+    (('2005-01-08', 10), ('2024-08-13', 24))
+    >>> opening_date("Tuesday, January 18, 2005Through a telethon")[0]
+    '2005-01-18'
+    >>> opening_date("Musk spoke on August 13, 2024."), opening_date("2024 was a year of 2024/13/45")
+    (('', 0), ('', 0))
+    """
+    m = _DATELINE.match(line)
+    if not m:
+        return "", 0
+    found = iso_date(m.group(1))
+    return (found, m.end()) if found else ("", 0)
+
+
+def dateline(text: str) -> str:
+    """The date of an article's dateline: the first of its first four lines that opens with a date.
+
+    >>> dateline("Rain in Leeds\\nTuesday, July 12, 2005\\nIt rained.")
+    '2005-07-12'
+    >>> dateline("No date here.\\nNone at all.\\nOn May 3, 2024 it rained.")
+    ''
+    """
+    for line in text.split("\n")[:_DATELINE_LINES]:
+        found, _ = opening_date(line)
+        if found:
+            return found
+    return ""
+
+
 # -- times in article text (for briefing timelines) -----------------------------
 _MONTH_NAMES = [m.lower() for m in MONTH_NAMES]
 _MON = {m[:3]: i + 1 for i, m in enumerate(_MONTH_NAMES)} | {"sept": 9}
