@@ -69,7 +69,8 @@ def article_sentences(text: str, title: str, k: int) -> list[Sentence]:
     for s, e in spans:
         li = bisect.bisect_right(line_start, s) - 1
         line = lines[li]
-        if is_boilerplate(line) or (li == 0 and title and line.strip() == title.strip()):
+        # The headline, also after a date ("2005/01/08 Headline"), is not a body sentence.
+        if is_boilerplate(line) or (li == 0 and title and line.strip().endswith(title.strip())):
             continue
         if _is_heading(line) and len(line.split()) < 25:
             continue
