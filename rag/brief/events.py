@@ -88,7 +88,7 @@ def article_date(article: Article) -> str:
     >>> article_date(Article("x", "b.txt", "No date here.\\nNone at all."))
     ''
     """
-    return article.published or dateline(article.text)  # an index written before datelines were read
+    return article.published or dateline(article.text)  # a web page or record whose metadata gave no date
 
 
 def event_id(article_ids: list[str]) -> str:

@@ -149,9 +149,6 @@ def clean_text(raw: str) -> tuple[str, dict]:
     return text, found
 
 
-_NUMERIC_DATE = re.compile(r"^\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}\s+")
-
-
 def _dated_headline(line: str) -> str:
     """The headline of a first line that is a numeric date, then the headline ("2005/01/08 Aid deductible
     in the U.S."): the form of story lists and exported archives. A sentence after a date is no headline.
@@ -161,10 +158,10 @@ def _dated_headline(line: str) -> str:
     >>> _dated_headline("2024-08-13 Musk spoke. Trump listened.")
     ''
     """
-    m = _NUMERIC_DATE.match(line)
-    if not m or not opening_date(line)[0]:
+    day, end = opening_date(line)
+    if not day or not line.lstrip()[:4].isdigit():  # a numeric date, year first
         return ""
-    rest = line[m.end() :].strip()
+    rest = line[end:].strip()
     if not rest or len(rest.split()) > 20 or len(sentence_spans(rest)) != 1 or rest[-1] in "!?":
         return ""
     return rest
