@@ -17,8 +17,9 @@ from rag.brief.centrality import article_coverage, dangling_start, list_marker, 
 from rag.brief.chart import coverage_svg
 from rag.brief.digest import entries, in_window, load_state, rank, save_state, whats_new, window
 from rag.brief.events import Event
-from rag.brief.render import digest_to_markdown, to_markdown
+from rag.brief.render import digest_to_markdown, fact_groups, to_markdown
 from rag.brief.reword import accept, fact_passage, reword
+from rag.brief.sections import key_facts
 from rag.errors import RagError
 from rag.llm.backends import MockModel
 from rag.types import Article, Citation
@@ -61,7 +62,7 @@ def test_the_main_story_outranks_a_side_story():
 
 
 def test_a_side_story_is_listed_as_a_single_outlet_claim_after_the_key_facts():
-    from rag.brief.sections import key_facts, single_outlet_claims
+    from rag.brief.sections import single_outlet_claims
 
     an = analyse(_quake_event(), HashEmbedder())
     texts = [s.text for s in an.sents]
@@ -77,6 +78,31 @@ def test_a_side_story_is_listed_as_a_single_outlet_claim_after_the_key_facts():
     side_facts = [f for f in facts[1:] if "telethon" in f.text]
     assert len(side_facts) == 1 and side_facts[0].extra["n_articles"] == 1
     assert len({f.text for f in facts}) == len(facts)
+    assert side_facts[0].extra["group"] == "alone"
+
+
+def test_key_facts_are_grouped_by_what_is_known_of_their_sources():
+    """ "Several" only with a second article cited, "alone" only for a single-outlet claim; a top
+    fact cited to one article whose ground the others cover is not called exclusive."""
+    an = analyse(_quake_event(), HashEmbedder())
+    facts = key_facts(an, limit=3, alone=4)
+    groups = [f.extra["group"] for f in facts]
+    assert groups[:3] and all(g in ("several", "key") for g in groups[:3]) and set(groups[3:]) <= {"alone"}
+    for f in facts:
+        assert (f.extra["group"] == "several") == (f.extra["n_articles"] > 1) or f.extra["group"] == "alone"
+    b = brief_event(_quake_event(), HashEmbedder(), words=60)
+    b.bullets = facts
+    md = to_markdown(b)
+    labels = [label for label, _ in fact_groups(b.bullets)]
+    assert [x for x in md.splitlines() if x.endswith(":") and not x.startswith("-")] == [f"{x}:" for x in labels]
+    key = Item("A top fact cited to one article.", [], {"n_articles": 1, "group": "key"})
+    alone = Item("An exclusive.", [], {"n_articles": 1, "group": "alone"})
+    old = Item("No group (an older caller's).", [], {"n_articles": 2})
+    assert [(label, [i.text for i in items]) for label, items in fact_groups([alone, key, old])] == [
+        ("Reported by several sources", [old.text]),
+        ("Other key facts (one source cited)", [key.text]),
+        ("One source alone (nothing close in the other articles)", [alone.text]),
+    ]
 
 
 def test_coverage_counts_other_articles_only():
@@ -98,6 +124,20 @@ def test_list_markers_and_dangling_starts():
     assert (
         marked and marked[0].text.startswith("In Sri Lanka") and text[marked[0].start : marked[0].end] == marked[0].text
     )
+
+
+def test_a_quotation_is_one_briefing_sentence_with_its_attribution():
+    text = (
+        'Launch\nAt that time, Trump had mocked the launch. "Wow! The launch is a DISASTER! WATCH!" '
+        "Trump had written in a message that was reposted on Monday. Harris laughed at the launch on Monday.\n"
+    )
+    got = [s.text for s in article_sentences(text, "Launch", 0)]
+    assert got == [
+        "At that time, Trump had mocked the launch.",
+        '"Wow! The launch is a DISASTER! WATCH!" Trump had written in a message that was reposted on Monday.',
+        "Harris laughed at the launch on Monday.",
+    ]
+    assert not any(s.startswith("Trump had written") for s in got)
 
 
 def test_summary_reads_in_order_without_dangling_starts():

@@ -15,7 +15,7 @@ from rag.brief.centrality import article_coverage, dangling_start, lead_score, l
 from rag.brief.events import Event
 from rag.errors import RagError
 from rag.ingest.clean import is_boilerplate
-from rag.text import lexical_tokens, numbers, sentence_spans
+from rag.text import lexical_tokens, numbers, quoted_sentence_spans
 from rag.text.dates import MONTHS_ALT
 from rag.text.words import STOPWORDS
 from rag.tuning import (
@@ -64,7 +64,7 @@ def article_sentences(text: str, title: str, k: int) -> list[Sentence]:
     line_start = [0]
     for line in lines[:-1]:
         line_start.append(line_start[-1] + len(line) + 1)
-    spans = sentence_spans(text)
+    spans = quoted_sentence_spans(text)  # a quote stays whole, with its attribution
     body: list[tuple[int, int]] = []
     for s, e in spans:
         li = bisect.bisect_right(line_start, s) - 1

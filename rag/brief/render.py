@@ -13,6 +13,25 @@ def _marks(cites: list[Citation] | list[dict]) -> str:
     return "".join(f"[{n}]" for n in ns)
 
 
+FACT_GROUPS = (
+    ("several", "Reported by several sources"),
+    ("key", "Other key facts (one source cited)"),
+    ("alone", "One source alone (nothing close in the other articles)"),
+)
+
+
+def fact_groups(bullets: list) -> list[tuple[str, list]]:
+    """The key facts under their labels, in :data:`FACT_GROUPS` order, empty groups left out.
+
+    A bullet without a ``group`` (an older caller's) is grouped by how many articles it cites.
+    """
+
+    def group(it) -> str:
+        return it.extra.get("group") or ("several" if it.extra.get("n_articles", 1) > 1 else "alone")
+
+    return [(label, items) for key, label in FACT_GROUPS if (items := [it for it in bullets if group(it) == key])]
+
+
 def to_markdown(b: Briefing) -> str:
     """One briefing as Markdown; ``[n]`` marks refer to the numbered sources at the end."""
     cov = b.coverage()
@@ -23,13 +42,9 @@ def to_markdown(b: Briefing) -> str:
     dates = cov["first_date"] if cov["first_date"] == cov["last_date"] else f"{cov['first_date']} to {cov['last_date']}"
     lines += [f"**Coverage:** {cov['n_articles']} articles; {outlets}; {dates or 'no dates'}. Event `{b.id}`.", ""]
     lines += ["## Summary", "", b.summary, ""]
-    shared = [it for it in b.bullets if it.extra.get("n_articles", 1) > 1]
-    alone = [it for it in b.bullets if it.extra.get("n_articles", 1) <= 1]
     lines += ["## Key facts", ""]
-    if shared:
-        lines += ["Reported by several sources:", ""] + [f"- {it.text} {_marks(it.citations)}" for it in shared] + [""]
-    if alone:
-        lines += ["One source alone:", ""] + [f"- {it.text} {_marks(it.citations)}" for it in alone] + [""]
+    for label, items in fact_groups(b.bullets):
+        lines += [f"{label}:", ""] + [f"- {it.text} {_marks(it.citations)}" for it in items] + [""]
     if b.timeline:
         lines += ["## Timeline", ""]
         for it in b.timeline:
@@ -91,9 +106,11 @@ def to_html(b: Briefing) -> str:
         f" · event {e(b.id)}</p>"
     )
     parts.append(f"<h3>Summary</h3><p>{e(b.summary)}</p>")
-    parts.append("<h3>Key facts</h3><ul>")
-    parts += [f"<li>{e(it.text)} {_html_cites(it.citations)}</li>" for it in b.bullets]
-    parts.append("</ul>")
+    parts.append("<h3>Key facts</h3>")
+    for label, items in fact_groups(b.bullets):
+        parts.append(f'<p class="meta">{e(label)}:</p><ul>')
+        parts += [f"<li>{e(it.text)} {_html_cites(it.citations)}</li>" for it in items]
+        parts.append("</ul>")
     if b.timeline:
         parts.append("<h3>Timeline</h3><ul>")
         for it in b.timeline:

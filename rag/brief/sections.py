@@ -29,10 +29,19 @@ from rag.tuning import (
 # -- key facts --------------------------------------------------------------------
 def key_facts(an: Analysis, limit: int = MAX_BULLETS, alone: int = MAX_ALONE) -> list[Item]:
     """The ``limit`` most important facts (most outlets first), then up to ``alone`` claims
-    one outlet alone makes (:func:`single_outlet_claims`)."""
+    one outlet alone makes (:func:`single_outlet_claims`).
+
+    Each item's ``group`` says which: ``"several"`` (other articles state the same fact; all
+    are cited), ``"key"`` (a top fact no other article was found to state in so many words,
+    although they may cover the same ground: it is cited to its one article and not called
+    exclusive) or ``"alone"`` (a single-outlet claim: nothing close to it elsewhere).
+    """
     chosen = _top_facts(an, limit)
     extra = single_outlet_claims(an, chosen, alone)
-    return [_fact_item(an, i) for i in chosen + extra]
+    items = [_fact_item(an, i) for i in chosen + extra]
+    for n, it in enumerate(items):
+        it.extra["group"] = "alone" if n >= len(chosen) else "several" if it.extra["n_articles"] > 1 else "key"
+    return items
 
 
 def single_outlet_claims(an: Analysis, taken: list[int], limit: int = MAX_ALONE) -> list[int]:
