@@ -144,6 +144,19 @@ def test_plain_text_dateline_and_dated_headline(tmp_path, head, title, published
     assert read_file(path, 1_000_000)[0].published == "2024-01-02", "the sidecar wins"
 
 
+def test_a_date_that_does_not_parse_gives_way_to_the_articles_own(tmp_path):
+    """A sidecar or JSON record whose date does not parse ("last Tuesday") does not blank the
+    dateline the text itself shows; one that parses still wins."""
+    body = "Saturday, January 8, 2005\nThe river rose by two metres overnight, the council said."
+    txt = tmp_path / "leeds.txt"
+    txt.write_text(body, encoding="utf-8")
+    txt.with_name("leeds.meta.json").write_text(json.dumps({"published": "last Tuesday"}), encoding="utf-8")
+    assert read_file(txt, 1_000_000)[0].published == "2005-01-08"
+    rec = tmp_path / "leeds.json"
+    rec.write_text(json.dumps([{"text": body, "published": "last Tuesday"}, {"text": body, "date": "2024-01-02"}]))
+    assert [a.published for a in read_file(rec, 1_000_000)] == ["2005-01-08", "2024-01-02"]
+
+
 @pytest.mark.parametrize(
     "line",
     [

@@ -96,7 +96,7 @@ def _article_from_record(rec: object, file: str, source: str) -> Article:
         text=cleaned,
         title=str(title).strip() if isinstance(title, str) else "",
         outlet=str(rec.get("outlet") or rec.get("source") or found.get("outlet", "") or "").strip(),
-        published=iso_date(rec.get("published") or rec.get("date") or found.get("published", "")),
+        published=iso_date(rec.get("published") or rec.get("date")) or iso_date(found.get("published")),
         url=str(rec.get("url") or "").strip(),
         source=source,
     )
@@ -199,7 +199,7 @@ def _text_article(path: Path, suffix: str, text: str, source: str) -> Article:
         text=cleaned,
         title=str(meta.get("title") or found.get("title", "")),
         outlet=str(meta.get("outlet") or found.get("outlet", "")),
-        published=iso_date(meta.get("published") or found.get("published", "")),
+        published=iso_date(meta.get("published")) or iso_date(found.get("published")),
         url=str(meta.get("url") or found.get("url", "")),
         source=source,
     )
