@@ -28,6 +28,7 @@ import numpy as np
 
 from rag.brief.analysis import Analysis, _cite, _quoted_share, analyse
 from rag.brief.briefing import Briefing, Item
+from rag.brief.centrality import is_question
 from rag.brief.events import Event, find_events, get_event
 from rag.brief.render import to_html as to_html
 from rag.brief.render import to_html_page as to_html_page
@@ -131,7 +132,10 @@ def summary(an: Analysis, words: int) -> tuple[str, list[Item]]:
     pool = [
         int(i)
         for i in np.argsort(-an.importance)
-        if an.sents[i].words >= 8 and _quoted_share(an.sents[i].text) <= 0.5 and not dangling[i]
+        if an.sents[i].words >= 8
+        and _quoted_share(an.sents[i].text) <= 0.5
+        and not dangling[i]
+        and not is_question(an.sents[i].text)
     ]
     while True:
         best, best_gain = -1, 0.0

@@ -76,6 +76,15 @@ def dangling_start(text: str) -> bool:
     return bool(_DANGLING.match(text.lstrip("“\"' ")))
 
 
+def is_question(text: str) -> bool:
+    """A question (a police appeal's "Do you know the route he took?") states nothing.
+
+    >>> is_question("Do you know the route he took?"), is_question('"Why?" he asked, and left.')
+    (True, False)
+    """
+    return text.rstrip(" \"'”’)").endswith("?")
+
+
 def list_marker(text: str) -> int:
     """Length of a leading list marker ("* ", "- ", "2. "), 0 when there is none.
 

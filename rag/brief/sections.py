@@ -8,6 +8,7 @@ import numpy as np
 
 from rag.brief.analysis import Analysis, _cite, _quoted_share
 from rag.brief.briefing import Item
+from rag.brief.centrality import is_question
 from rag.brief.events import Event
 from rag.brief.figures import SPECIFIC_UNITS, Figure, figures, in_period, same_value
 from rag.brief.text import find_quotes, resolve_pronoun
@@ -64,7 +65,7 @@ def single_outlet_claims(an: Analysis, taken: list[int], limit: int = MAX_ALONE)
         s = an.sents[i]
         if an.support[i] or cover[i] >= floor or dangling[i] or not 8 <= s.words <= 45:
             continue
-        if _quoted_share(s.text) > 0.5 or s.text.rstrip(" \"'”’)").endswith("?"):
+        if _quoted_share(s.text) > 0.5 or is_question(s.text):
             continue  # mostly someone's words, or a question: not a claim
         if any(an.sim[i, c] >= REDUNDANT_SIM for c in taken + out):
             continue
