@@ -17,7 +17,7 @@ from rag.brief.centrality import article_coverage, dangling_start, list_marker, 
 from rag.brief.chart import coverage_svg
 from rag.brief.digest import entries, in_window, load_state, rank, save_state, whats_new, window
 from rag.brief.events import Event
-from rag.brief.render import digest_to_markdown, fact_groups, to_markdown
+from rag.brief.render import digest_to_markdown, fact_groups, to_html, to_markdown
 from rag.brief.reword import accept, fact_passage, reword
 from rag.brief.sections import key_facts
 from rag.errors import RagError
@@ -95,6 +95,8 @@ def test_key_facts_are_grouped_by_what_is_known_of_their_sources():
     md = to_markdown(b)
     labels = [label for label, _ in fact_groups(b.bullets)]
     assert [x for x in md.splitlines() if x.endswith(":") and not x.startswith("-")] == [f"{x}:" for x in labels]
+    page = to_html(b)
+    assert [page.index(f"{x}:") for x in labels] == sorted(page.index(f"{x}:") for x in labels)
     key = Item("A top fact cited to one article.", [], {"n_articles": 1, "group": "key"})
     alone = Item("An exclusive.", [], {"n_articles": 1, "group": "alone"})
     old = Item("No group (an older caller's).", [], {"n_articles": 2})
