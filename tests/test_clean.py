@@ -151,10 +151,19 @@ def test_a_date_that_does_not_parse_gives_way_to_the_articles_own(tmp_path):
     txt = tmp_path / "leeds.txt"
     txt.write_text(body, encoding="utf-8")
     txt.with_name("leeds.meta.json").write_text(json.dumps({"published": "last Tuesday"}), encoding="utf-8")
-    assert read_file(txt, 1_000_000)[0].published == "2005-01-08"
+    notes: list[tuple[str, str]] = []
+    assert read_file(txt, 1_000_000, on_warning=lambda w, r: notes.append((w, r)))[0].published == "2005-01-08"
+    assert notes == [
+        (str(txt.resolve()), "'published' is not a date: 'last Tuesday' (the article's own date 2005-01-08 is used)")
+    ]
     rec = tmp_path / "leeds.json"
     rec.write_text(json.dumps([{"text": body, "published": "last Tuesday"}, {"text": body, "date": "2024-01-02"}]))
-    assert [a.published for a in read_file(rec, 1_000_000)] == ["2005-01-08", "2024-01-02"]
+    notes.clear()
+    assert [a.published for a in read_file(rec, 1_000_000, on_warning=lambda w, r: notes.append((w, r)))] == [
+        "2005-01-08",
+        "2024-01-02",
+    ]
+    assert [w for w, _ in notes] == [f"{rec.resolve()}#1"], "only the value that does not parse is reported"
 
 
 @pytest.mark.parametrize(

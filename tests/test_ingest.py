@@ -215,6 +215,23 @@ def test_json_and_jsonl_fields(tmp_path, embedder):
     assert report.removed == ["feed.jsonl#2"] and rag.store.n_articles() == 2
 
 
+def test_an_ignored_date_is_reported_and_the_article_kept(tmp_path, embedder, capsys):
+    folder = make_corpus(tmp_path / "news", towns=["Fallowmere"])
+    (folder / "fallowmere.meta.json").write_text(json.dumps({"published": "last Tuesday"}), encoding="utf-8")
+    data = str(tmp_path / "data")
+    assert main(["ingest", str(folder), "--data-dir", data, "--strict"]) == 0, "a warning is not a skip"
+    out = capsys.readouterr().out
+    assert "added 1," in out and "skipped 0" in out
+    assert "warning " in out and "'published' is not a date: 'last Tuesday'" in out
+    assert main(["ingest", str(folder), "--data-dir", data, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["unchanged"] == ["fallowmere.txt"] and "last Tuesday" in report["warnings"][0]["reason"]
+    (folder / "fallowmere.meta.json").write_text(json.dumps({"title": "Fallowmere news"}), encoding="utf-8")
+    assert main(["ingest", str(folder), "--data-dir", data, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "warnings" not in report and report["updated"] == ["fallowmere.txt"]
+
+
 def test_cli_json_report_and_strict(tmp_path, embedder, capsys):
     folder = make_corpus(tmp_path / "news", towns=["Fallowmere"])
     (folder / "empty.txt").write_text("", encoding="utf-8")

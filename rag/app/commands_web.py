@@ -104,6 +104,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         )
         for s in report.skipped + got.get("skipped", []) + got.get("failed", []):
             print(f"  skipped {s['path']}: {s['reason']}")
+        for w in report.warnings:
+            print(f"  warning {w['path']}: {w['reason']}")
         if report.orphans_removed:
             print(f"  removed {report.orphans_removed} orphan chunks left by an interrupted run")
     failed = report.skipped or got.get("skipped") or got.get("failed")

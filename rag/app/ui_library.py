@@ -54,6 +54,9 @@ def upload_lines(report: dict, uploaded: list[str]) -> str:
     >>> upload_lines({"added": ["a.txt"], "skipped": [{"path": "/t/b.pdf", "reason": "unsupported file type .pdf"}]},
     ...              ["/t/a.txt", "/t/b.pdf"])
     '- **a.txt**: added\\n- **b.pdf**: skipped (unsupported file type .pdf)'
+    >>> upload_lines({"added": ["a.txt"], "warnings": [{"path": "/up/a.txt", "reason": "'published' is not a date"}]},
+    ...              ["/t/a.txt"])
+    "- **a.txt**: added; warning: 'published' is not a date"
     """
     lines = []
     for path in uploaded:
@@ -75,6 +78,7 @@ def upload_lines(report: dict, uploaded: list[str]) -> str:
             where = _base(s.get("path", ""))
             what = f" {where[len(name) :]}" if where != name else ""
             parts.append(f"skipped{what} ({s.get('reason', 'no reason given')})")
+        parts += [f"warning: {w.get('reason', '')}" for w in report.get("warnings", []) if mine(w.get("path", ""))]
         if not parts:
             parts.append("nothing to add")
         lines.append(f"- **{escape_markdown(name)}**: " + "; ".join(parts))

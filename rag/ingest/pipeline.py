@@ -26,20 +26,25 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # a value ignored, the article kept
     orphans_removed: int = 0
     chunks_added: int = 0
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "added": self.added,
             "updated": self.updated,
             "unchanged": self.unchanged,
             "removed": self.removed,
             "skipped": self.skipped,
         }
+        return {**out, "warnings": self.warnings} if self.warnings else out
 
     def skip(self, path: str, reason: str) -> None:
         self.skipped.append({"path": path, "reason": reason})
+
+    def warn(self, path: str, reason: str) -> None:
+        self.warnings.append({"path": path, "reason": reason})
 
 
 def discover(paths: Iterable[Path], report: IngestReport) -> tuple[list[Path], list[Path]]:
@@ -144,7 +149,7 @@ def _plan(
     seen_ids: dict[str, str] = {}
     for f in progress(files, "reading", show_progress):
         try:
-            arts = read_file(f, max_bytes, on_line_error=report.skip)
+            arts = read_file(f, max_bytes, on_line_error=report.skip, on_warning=report.warn)
         except Skip as exc:
             report.skip(str(f), str(exc))
             continue

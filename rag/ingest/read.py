@@ -80,7 +80,27 @@ def _decode(data: bytes, name: str) -> str:
     return text
 
 
-def _article_from_record(rec: object, file: str, source: str) -> Article:
+Warn = Callable[[str, str], None] | None  # (where, what): a value ignored, the article kept
+
+
+def _published(given: object, fallback: object, where: str, warn: Warn) -> str:
+    """The ISO date ``given`` by metadata, else the one the article shows (``fallback``);
+    a given value that is not a date is reported through ``warn`` and not used.
+
+    >>> notes = []
+    >>> _published("last Tuesday", "Saturday, January 8, 2005", "a.txt", lambda w, r: notes.append(r))
+    '2005-01-08'
+    >>> notes
+    ["'published' is not a date: 'last Tuesday' (the article's own date 2005-01-08 is used)"]
+    """
+    date, own = iso_date(given), iso_date(fallback)
+    if given and not date and warn:
+        instead = f"the article's own date {own} is used" if own else "the article has no date"
+        warn(where, f"'published' is not a date: {str(given)[:40]!r} ({instead})")
+    return date or own
+
+
+def _article_from_record(rec: object, file: str, source: str, warn: Warn = None) -> Article:
     if not isinstance(rec, dict):
         raise Skip("JSON record is not an object")
     text = rec.get("text") or rec.get("body") or rec.get("content")
@@ -96,16 +116,19 @@ def _article_from_record(rec: object, file: str, source: str) -> Article:
         text=cleaned,
         title=str(title).strip() if isinstance(title, str) else "",
         outlet=str(rec.get("outlet") or rec.get("source") or found.get("outlet", "") or "").strip(),
-        published=iso_date(rec.get("published") or rec.get("date")) or iso_date(found.get("published")),
+        published=_published(rec.get("published") or rec.get("date"), found.get("published"), source, warn),
         url=str(rec.get("url") or "").strip(),
         source=source,
     )
 
 
-def read_file(path: Path, max_bytes: int, on_line_error: Callable[[str, str], None] | None = None) -> list[Article]:
+def read_file(
+    path: Path, max_bytes: int, on_line_error: Callable[[str, str], None] | None = None, on_warning: Warn = None
+) -> list[Article]:
     """Articles in one file. Raises :class:`Skip` with a reason for a bad file.
 
-    JSONL lines that fail are reported through ``on_line_error`` and skipped alone.
+    JSONL lines that fail are reported through ``on_line_error`` and skipped alone; a
+    metadata value that is ignored (a date that does not parse) through ``on_warning``.
     """
     suffix = file_suffix(path)
     if suffix not in SUFFIXES:
@@ -116,10 +139,10 @@ def read_file(path: Path, max_bytes: int, on_line_error: Callable[[str, str], No
     text = _decode(data, path.name)
     source = str(path.resolve())
     if suffix == ".jsonl":
-        return _jsonl_articles(path, text, source, on_line_error)
+        return _jsonl_articles(path, text, source, on_line_error, on_warning)
     if suffix == ".json":
-        return _json_articles(path, text, source)
-    return [_text_article(path, suffix, text, source)]
+        return _json_articles(path, text, source, on_warning)
+    return [_text_article(path, suffix, text, source, on_warning)]
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -153,7 +176,7 @@ def _gunzip(data: bytes, max_bytes: int) -> bytes:
 
 
 def _jsonl_articles(
-    path: Path, text: str, source: str, on_line_error: Callable[[str, str], None] | None
+    path: Path, text: str, source: str, on_line_error: Callable[[str, str], None] | None, warn: Warn = None
 ) -> list[Article]:
     out = []
     for lineno, line in enumerate(text.splitlines(), 1):
@@ -161,7 +184,7 @@ def _jsonl_articles(
             continue
         try:
             rec = json.loads(line)
-            out.append(_article_from_record(rec, f"{path.name}#{lineno}", f"{source}#{lineno}"))
+            out.append(_article_from_record(rec, f"{path.name}#{lineno}", f"{source}#{lineno}", warn))
         except (json.JSONDecodeError, Skip) as exc:
             reason = f"malformed JSON ({exc.msg})" if isinstance(exc, json.JSONDecodeError) else str(exc)
             if on_line_error:
@@ -171,21 +194,21 @@ def _jsonl_articles(
     return out
 
 
-def _json_articles(path: Path, text: str, source: str) -> list[Article]:
+def _json_articles(path: Path, text: str, source: str, warn: Warn = None) -> list[Article]:
     try:
         rec = json.loads(text)
     except json.JSONDecodeError as exc:
         raise Skip(f"malformed JSON ({exc.msg} at line {exc.lineno})") from None
     recs = rec if isinstance(rec, list) else [rec]
     if len(recs) == 1:
-        return [_article_from_record(recs[0], path.name, source)]
-    return [_article_from_record(r, f"{path.name}#{i + 1}", f"{source}#{i + 1}") for i, r in enumerate(recs)]
+        return [_article_from_record(recs[0], path.name, source, warn)]
+    return [_article_from_record(r, f"{path.name}#{i + 1}", f"{source}#{i + 1}", warn) for i, r in enumerate(recs)]
 
 
-def _text_article(path: Path, suffix: str, text: str, source: str) -> Article:
+def _text_article(path: Path, suffix: str, text: str, source: str, warn: Warn = None) -> Article:
     """A .txt, .md or .html file: cleaned text, metadata from the page and the sidecar (which wins)."""
     if suffix in (".html", ".htm"):
-        return _page_article(path, text, source)
+        return _page_article(path, text, source, warn)
     if suffix == ".md":
         cleaned, found = clean_text(markdown_to_text(text))
     else:
@@ -199,13 +222,13 @@ def _text_article(path: Path, suffix: str, text: str, source: str) -> Article:
         text=cleaned,
         title=str(meta.get("title") or found.get("title", "")),
         outlet=str(meta.get("outlet") or found.get("outlet", "")),
-        published=iso_date(meta.get("published")) or iso_date(found.get("published")),
+        published=_published(meta.get("published"), found.get("published"), source, warn),
         url=str(meta.get("url") or found.get("url", "")),
         source=source,
     )
 
 
-def _page_article(path: Path, html: str, source: str) -> Article:
+def _page_article(path: Path, html: str, source: str, warn: Warn = None) -> Article:
     """A saved web page: trafilatura's main text and metadata (:mod:`rag.ingest.web`), the sidecar's on top."""
     meta = sidecar(path)
     page = extract_html(html, url=str(meta.get("url") or "") or None)
@@ -217,7 +240,7 @@ def _page_article(path: Path, html: str, source: str) -> Article:
         text=page.text,
         title=str(meta.get("title") or page.title),
         outlet=str(meta.get("outlet") or page.site_name),
-        published=iso_date(meta.get("published")) or page.published,
+        published=_published(meta.get("published"), page.published, source, warn),
         url=str(meta.get("url") or page.url),
         author=str(meta.get("author") or page.author),
         source=source,
