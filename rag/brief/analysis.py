@@ -15,8 +15,7 @@ from rag.brief.centrality import article_coverage, dangling_start, lead_score, l
 from rag.brief.events import Event
 from rag.errors import RagError
 from rag.ingest.clean import is_boilerplate
-from rag.text import lexical_tokens, numbers, quoted_sentence_spans
-from rag.text.dates import MONTHS_ALT
+from rag.text import lexical_tokens, numbers, opening_date, quoted_sentence_spans
 from rag.text.words import STOPWORDS
 from rag.tuning import (
     IMPORTANCE,
@@ -43,11 +42,6 @@ class Sentence:
 
 
 # -- sentences --------------------------------------------------------------------
-_DATELINE = re.compile(
-    r"^(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
-    rf"(?:(?:{MONTHS_ALT})\s+\d{{1,2}},\s+\d{{4}}"
-    r"|\d{4}[-/]\d{2}[-/]\d{2})\s*"
-)
 _CLOSERS = "\"'”’)]»"
 
 
@@ -74,9 +68,9 @@ def article_sentences(text: str, title: str, k: int) -> list[Sentence]:
             continue
         if _is_heading(line) and len(line.split()) < 25:
             continue
-        m = _DATELINE.match(text[s:e])
-        if m:
-            s += m.end()
+        day, end = opening_date(text[s:e])  # "Tuesday, January 18, 2005Through a telethon, ..."
+        if day:
+            s += end + len(text[s + end : e]) - len(text[s + end : e].lstrip())
             if e - s < 20:
                 continue
         s += list_marker(text[s:e])  # "* In Sri Lanka, ..." reads "In Sri Lanka, ..."

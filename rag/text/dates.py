@@ -37,7 +37,6 @@ MONTH_NAMES = (
     "November",
     "December",
 )
-MONTHS_ALT = "|".join(MONTH_NAMES)  # 'January|February|...|December', for regular expressions
 
 
 def iso_day(value: str | None, end: bool = False) -> str | None:
