@@ -93,6 +93,18 @@ def test_a_refusal_written_as_an_answer_is_never_shown():
     assert reader.read(m, "How much did Canada pledge?", P, Thresholds(0.5, 0.5)).shown == []
 
 
+def test_a_reply_that_only_restates_the_question_is_never_shown():
+    # Every word stands in passage 1 and in the question; nothing answers "how much".
+    question = "How much aid did the U.S. pledge to Haiti?"
+    m = FakeReader(0.9, 0.1, "The U.S. pledged aid to Haiti [1].")
+    r = reader.read(m, question, P, Thresholds(0.5, 0.5))
+    assert r.decided and r.shown == [] and r.dropped == ["The U.S. pledged aid to Haiti."]
+    m = FakeReader(0.9, 0.1, "The U.S. pledged $100 million in aid to Haiti [1].")
+    assert reader.read(m, question, P, Thresholds(0.5, 0.5)).shown == [
+        ("The U.S. pledged $100 million in aid to Haiti.", [1])
+    ]
+
+
 def test_wrong_citation_is_recited_to_the_supporting_passage():
     m = FakeReader(0.9, 0.1, "The Bush administration has pledged $350 million [1].")
     r = reader.read(m, "How much did the Bush administration pledge?", P, Thresholds(0.5, 0.5))

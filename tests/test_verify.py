@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rag.answer.contradiction import check
 from rag.answer.verify import split_answer, support, unanchored, verify
 from rag.text import names
 from rag.types import Passage
@@ -193,3 +194,58 @@ def test_a_reply_may_restate_the_question_but_not_supply_what_a_figure_counts():
     assert not support("The agency has 120 registered donors.", p2, "How many registered donors does the agency have?")[
         0
     ]
+
+
+# A reply restates its question around the answer. Where the question's own words put a
+# name, the reply may keep it there; the name must still be in the passages.
+_WITHDRAWN = "The race leader, Jan Berg, has been withdrawn from the 2009 Giro by his team Astana for missing a test."
+_WITHDRAWN_P = [P(1, _WITHDRAWN)]
+_WITHDRAWN_Q = "Why was Jan Berg pulled out of the Giro?"
+
+
+def test_a_name_where_the_question_puts_it_is_anchored_by_the_question():
+    reply = "Jan Berg was pulled out of the Giro for missing a test."
+    assert support(reply, _WITHDRAWN_P, _WITHDRAWN_Q) == (True, "")
+    assert "not where the passage puts it" in support(reply, _WITHDRAWN_P)[1]  # no question: "the Giro" is not anchored
+
+
+def test_the_question_does_not_anchor_a_name_in_a_clause_of_the_reply_s_own():
+    # "followers on X" is not the question's wording: X keeps no neighbour from the passage or the question.
+    assert not support(
+        "Trump has just over 7.5 million followers on X.", [FOLLOWERS], "How many followers does Trump have on X?"
+    )[0]
+    # Nor does it supply a name the passages lack.
+    reply = "Jan Berg was pulled out of the Tour for missing a test."
+    assert not support(reply, _WITHDRAWN_P, _WITHDRAWN_Q.replace("Giro", "Tour"))[0]
+
+
+def test_a_name_is_no_verb_for_the_roles_rule():
+    # "Astana" and "race leader" stand on either side of "Giro" in the passage and the other way
+    # round in the reply: no roles traded, the sentence was turned round a name.
+    reply = "Astana pulled Jan Berg out of the Giro while he was race leader for missing a test."
+    question = "Why did Astana pull Jan Berg out of the Giro while he was race leader?"
+    assert support(reply, _WITHDRAWN_P, question) == (True, "")
+    assert check(reply, [_WITHDRAWN]).ok  # the contradiction rules alone
+    swapped = [P(1, "Evans beat Contador by 23 seconds in the final time trial of the Tour.")]
+    assert not support("Contador beat Evans by 23 seconds in the final time trial of the Tour.", swapped)[0]
+
+
+def test_a_name_the_question_gives_may_stand_as_its_people_in_the_passage():
+    p = [P(1, "The minister said firmly that no deal had been made with the Kenyans to end the dispute.")]
+    reply = "The minister said no deal had been made with Kenya to end the dispute."
+    question = "What did the minister say about a deal with Kenya to end the dispute?"
+    assert support(reply, p, question) == (True, "")
+    assert not support(reply, p)[0]  # a name the question does not give must be the passage's own
+    assert not support(reply.replace("Kenya", "Kent"), p, question.replace("Kenya", "Kent"))[0]
+
+
+def test_a_year_the_question_gives_may_be_the_year_of_the_cited_article():
+    text = "He won by 23 seconds over Cadel Evans of Australia."
+    p = [Passage(1, "a", "a.txt", "Contador wins the grand tour", "", "2007-07-29", text, 0, len(text))]
+    reply = "The 2007 Tour winner beat the runner-up by 23 seconds."
+    assert support(reply, p, "By how much did the 2007 Tour winner beat the runner-up?") == (True, "")
+    assert not support(reply, p)[0]  # without the question, the passage alone must hold the year
+    wrong = reply.replace("2007", "2008")
+    assert not support(wrong, p, "By how much did the 2008 Tour winner beat the runner-up?")[0]
+    undated = [Passage(1, "a", "a.txt", "Contador wins the grand tour", "", "", text, 0, len(text))]
+    assert not support(reply, undated, "By how much did the 2007 Tour winner beat the runner-up?")[0]

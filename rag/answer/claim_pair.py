@@ -42,16 +42,17 @@ class Pair:
     passage: list[Tok]  # every sentence of the passages
     caps: frozenset[str]  # words written capitalised inside a sentence somewhere
     lowers: frozenset[str]  # words written in lower case somewhere
+    given: frozenset[str] = frozenset()  # the names the question gives, lower case
 
 
-def make_pair(claim: str, passages: Sequence[str]) -> Pair:
+def make_pair(claim: str, passages: Sequence[str], given: frozenset[str] = frozenset()) -> Pair:
     ctoks = tokens(claim)
     sents = [tokens(p[a:b]) for p in passages for a, b in sentence_spans(p)] or [[]]
     best = max(sents, key=lambda s: _matched(s, ctoks))
     every = [t for s in sents for t in s] + ctoks
     caps = frozenset(t.low for t in every if t.raw[:1].isupper() and not t.initial)
     lowers = frozenset(t.low for t in every if t.raw[:1].islower())
-    return Pair(ctoks, best, [t for s in sents for t in s], caps, lowers)
+    return Pair(ctoks, best, [t for s in sents for t in s], caps, lowers, given)
 
 
 def _matched(sentence: list[Tok], claim: list[Tok]) -> int:

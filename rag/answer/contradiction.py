@@ -51,8 +51,10 @@ from rag.answer.lexicon import (
 from rag.answer.polarity import negator_moved, polarity
 
 
-def check(claim: str, passages: Sequence[str]) -> Finding:
-    """Compare ``claim`` with the passages it is meant to restate.
+def check(claim: str, passages: Sequence[str], given: frozenset[str] = frozenset()) -> Finding:
+    """Compare ``claim`` with the passages it is meant to restate. ``given``: the names
+    (lower case) of the question the claim answers; a claim restating one of them may
+    find it in the passages as its people or plural ("Iran" / "the Iranians").
 
     >>> check("Musk did not blame an attack on X.", ["Musk blamed an attack on X."]).reason
     "negation: passage says 'blamed', claim says 'did not blame'"
@@ -61,7 +63,7 @@ def check(claim: str, passages: Sequence[str]) -> Finding:
     >>> check("It was delayed by 40 minutes.", ["The talk was delayed by over 40 minutes."]).ok
     True
     """
-    pair = make_pair(claim, passages)
+    pair = make_pair(claim, passages, given)
     for rule in RULES:
         found = rule(pair)
         if found:
@@ -219,11 +221,38 @@ def descriptors(pair: Pair) -> Finding | None:
     return None
 
 
+# What a name becomes as its people, its plural or its possessive: "Iran" / "Iranians",
+# "Romanian" / "Romanians".
+_DERIVED = ("s", "'s", "n", "ns", "an", "ans", "ian", "ians")
+
+
+def _among(word: str, words: set[str], given: frozenset[str]) -> bool:
+    """``word`` is one of ``words``; or a name the question gives (in ``given``) stands
+    there as its people or plural, or the other way round.
+
+    >>> _among("iran", {"the", "iranians"}, frozenset({"iran"})), _among("iran", {"iranians"}, frozenset())
+    (True, False)
+    >>> _among("harris", {"harrison"}, frozenset({"harris"}))
+    False
+    """
+    if word in words:
+        return True
+    derived = {word + e for e in _DERIVED}
+    return any((word in given or w in given) and (w in derived or word in {w + e for e in _DERIVED}) for w in words)
+
+
 def names(pair: Pair) -> Finding | None:
-    """Every name is in the passages."""
+    """Every name is in the passages; one the question gives may be there as its people
+    or plural.
+
+    >>> from rag.answer.claim_pair import make_pair
+    >>> names(make_pair("No deal was made with Iran.", ["No deal was made with the Iranians."], frozenset({"iran"})))
+    >>> names(make_pair("No deal was made with Iran.", ["No deal was made with the Iranians."])).reason
+    'name not in passage: Iran'
+    """
     plows = {t.low for t in pair.passage}
     for t in pair.claim:
-        if is_name(t, pair) and t.low not in plows:
+        if is_name(t, pair) and not _among(t.low, plows, pair.given):
             return Finding("unsupported", "entity", f"name not in passage: {t.raw}")
     return None
 
@@ -266,8 +295,8 @@ def replaced(pair: Pair) -> Finding | None:
         if flip:
             return flip
         olds, news = {_canon(t.low) for t in s[i1:i2]}, {_canon(t.low) for t in c[j1:j2]}
-        old = {_class(t, pair) for t in s[i1:i2] if _canon(t.low) not in news} - {None}
-        new = {_class(t, pair) for t in c[j1:j2] if _canon(t.low) not in olds} - {None}
+        old = {_class(t, pair) for t in s[i1:i2] if not _among(_canon(t.low), news, pair.given)} - {None}
+        new = {_class(t, pair) for t in c[j1:j2] if not _among(_canon(t.low), olds, pair.given)} - {None}
         moved = {t.low for t in c[j1:j2] if is_name(t, pair)} & {t.low for t in s if is_name(t, pair)}
         if moved and max(i2 - i1, j2 - j1) > 4:
             continue  # a long stretch rewritten around a name the sentence has: a matter for roles()
@@ -299,10 +328,19 @@ def _places(toks: list[Tok]) -> dict[str, list[int]]:
 
 def roles(pair: Pair) -> Finding | None:
     """Two words on opposite sides of a shared verb in the claim and in the sentence:
-    'Evans beat Contador' against 'Contador beat Evans'."""
+    'Evans beat Contador' against 'Contador beat Evans'. A name is no verb: words
+    on either side of "the Tour" trade places when a passive is made active.
+
+    >>> from rag.answer.claim_pair import make_pair
+    >>> roles(make_pair("Evans beat Contador.", ["Contador beat Evans."])).kind
+    'roles'
+    >>> p = "The yellow jersey, Rasmussen, was withdrawn from the Tour by his team Rabobank."
+    >>> roles(make_pair("Rabobank pulled Rasmussen out of the Tour in the yellow jersey.", [p])) is None
+    True
+    """
     cp, sp = _places(pair.claim), _places(pair.sentence)
     for v, (ci,) in ((k, x) for k, x in cp.items() if len(x) == 1):
-        if len(sp.get(v, [])) != 1:
+        if len(sp.get(v, [])) != 1 or is_name(pair.claim[ci], pair):
             continue
         si = sp[v][0]
         shared = [k for k in cp if k in sp and k != v]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rag.answer.prompts import render
-from rag.answer.replies import ABOUT_PASSAGES, NOT_IN_ARTICLES, tidy_sentence
+from rag.answer.replies import ABOUT_PASSAGES, NOT_IN_ARTICLES, restates_only, tidy_sentence
 from rag.answer.spans import as_answer, span_grammar
 from rag.answer.verify import split_answer, supporting
 from rag.text import lexical_tokens
@@ -137,8 +137,9 @@ def check_sentence(
 ) -> tuple[str, list[int]] | None:
     """The sentence with the passages that support it, or None when it may not be shown.
 
-    A refusal or a sentence about the passages is never an answer; a sentence citing
-    the wrong passage is re-cited to one that supports it alone.
+    A refusal, a sentence about the passages or one that only restates the question is
+    never an answer; a sentence citing the wrong passage is re-cited to one that
+    supports it alone.
 
     >>> p = [Passage(1, "a", "f", "T", "", "", "Only 1.1 million were listening.", 0, 31)]
     >>> check_sentence("Only 1.1 million were listening.", [1], p)
@@ -148,6 +149,8 @@ def check_sentence(
     """
     sent = tidy_sentence(_REPLY.sub("", sent))
     if not sent or NOT_IN_ARTICLES.search(sent) or ABOUT_PASSAGES.search(sent) or REFUSAL.lower() in sent.lower():
+        return None
+    if question and restates_only(sent, question):
         return None
     cited = supporting(sent, nums, passages, question)
     return (sent, cited) if cited else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from rag.text import lexical_tokens, numbers, suffix_fold
+
 NOT_IN_ARTICLES = re.compile(r"not in (the )?articles|do(es)? not (say|contain|mention)|no information", re.I)
 # A sentence about the passages ("The passage about Trump joked ...") is not an answer,
 # even when its words are the passage's.
@@ -28,3 +30,28 @@ def tidy_sentence(sent: str) -> str:
         if '"' not in inner and "“" not in inner and "”" not in inner:
             s = inner if inner.endswith((".", "!", "?")) else inner + "."
     return s.strip()
+
+
+_WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
+
+
+def restates_only(sentence: str, question: str) -> bool:
+    """Does ``sentence`` only say again what a who / what / when ... question asks, adding
+    no word or figure of its own? Such a reply answers nothing, however well its words
+    stand in the passage. (A yes / no question may be answered in its own words.)
+
+    >>> q = "What is the name of the Brazilian judge Musk clashed with over censorship?"
+    >>> restates_only("The Brazilian judge Musk clashed with over censorship.", q)
+    True
+    >>> restates_only("Musk clashed with Brazilian judge Alexandre de Moraes over censorship.", q)
+    False
+    >>> restates_only("Trump mocked the launch at the time.", "How did Trump mock the launch at the time?")
+    True
+    >>> restates_only("Musk blamed a DDoS attack.", "Did Musk blame a DDoS attack?")
+    False
+    """
+    if not _WH.search(question):
+        return False
+    asked = {suffix_fold(w) for w in lexical_tokens(question)}
+    said = {suffix_fold(w) for w in lexical_tokens(sentence)}
+    return said <= asked and numbers(sentence) <= numbers(question)

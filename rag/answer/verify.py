@@ -101,7 +101,7 @@ def _unit_sentences(unit: str, before: list[tuple[str, list[int]]]) -> list[tupl
     return out
 
 
-def unanchored(sentence: str, passage_text: str) -> str | None:
+def unanchored(sentence: str, passage_text: str, question: str = "") -> str | None:
     """The first name or number of ``sentence`` that stands beside neither of its
     neighbours in the passage, or None.
 
@@ -109,6 +109,12 @@ def unanchored(sentence: str, passage_text: str) -> str | None:
     clause ("7.5 million followers on X" from "7.5 million followers on Truth
     Social, while his X account ..."): every word is in the passage, the claim is
     not. A name or number must keep at least one of its neighbouring words.
+
+    A reply restates its question: a name or a year inside three words in a row
+    taken from ``question`` ("out of the Tour while" for "Why did Rabobank pull
+    Rasmussen out of the Tour while ...", "the 2007 Tour") stands where the question
+    puts it, and is anchored there. (That it is in the passages, or read under them,
+    is the caller's check; a figure that counts must keep its passage neighbours.)
 
     >>> p = "Trump has 7.5 million followers on Truth Social, while his X account is followed by 88 million."
     >>> unanchored("Trump has 7.5 million followers on Truth Social.", p) is None
@@ -119,12 +125,19 @@ def unanchored(sentence: str, passage_text: str) -> str | None:
     True
     >>> unanchored("X and Truth Social.", p) is None  # nor a bare list of names: no clause to move them out of
     True
+    >>> q = "How many followers does Trump have on X?"
+    >>> unanchored("Trump has 7.5 million followers on X.", p, q)  # "followers on X" is not the question's
+    'x'
+    >>> p = "Current yellow jersey Michael Rasmussen has been withdrawn from the 2007 Tour de France by Rabobank."
+    >>> unanchored("Rabobank pulled Rasmussen out of the Tour for lying.", p, "Why did Rabobank pull Rasmussen out of the Tour?")
     """
     words = normalise(sentence).split()
     if len(words) < 2:
         return None
     pwords = normalise(passage_text).split()
     pairs = set(zip(pwords, pwords[1:]))
+    qwords = normalise(question).split()
+    triples = set(zip(qwords, qwords[1:], qwords[2:]))
     keys = {normalise(n) for n in names(sentence)}
     capitalised = {k for w in re.findall(r"\b[A-Z][\w'’-]*", sentence) for k in normalise(w).split()}
     if all(w in capitalised or w in _LIST_WORDS or any(ch.isdigit() for ch in w) for w in words):
@@ -134,7 +147,9 @@ def unanchored(sentence: str, passage_text: str) -> str | None:
             continue
         left = i > 0 and (words[i - 1], w) in pairs
         right = i + 1 < len(words) and (w, words[i + 1]) in pairs
-        if not (left or right):
+        given = w in keys or (w.isdigit() and is_year(w))  # a name or a year, not a figure that counts
+        restated = given and any(tuple(words[k : k + 3]) in triples for k in range(max(0, i - 2), i + 1))
+        if not (left or right or restated):
             return w
     return None
 
@@ -218,9 +233,11 @@ def support(sentence: str, passages: list[Passage], question: str = "") -> tuple
     # The rules read the cited articles' headlines too when the lexical check let a
     # name or number the question gives stand there (they find no other in its place).
     texts = [p.text for p in passages]
+    given: frozenset[str] = frozenset()
     if question:
-        texts += [spelled_alike(p.title) for p in passages if p.title]
-    found = check(sentence, texts)
+        texts += [spelled_alike(h) for h in map(read_under, passages) if h]
+        given = frozenset(w for n in names(spelled_alike(question)) for w in normalise(n).split())
+    found = check(sentence, texts, given)
     return (True, "") if found.ok else (False, found.reason)
 
 
@@ -296,13 +313,24 @@ def qualifiers(sentence: str) -> list[str]:
     return out
 
 
+def read_under(p: Passage) -> str:
+    """What a passage is read under: its article's headline and the year it was published.
+
+    >>> read_under(Passage(1, "a", "a.txt", "Contador wins the Tour", "", "2007-07-29", "He won.", 0, 7))
+    'Contador wins the Tour (2007)'
+    """
+    year = p.published[:4] if p.published[:4].isdigit() else ""
+    return " ".join(x for x in (p.title, f"({year})" if year else "") if x)
+
+
 def lexical_support(sentence: str, passages: list[Passage], question: str = "") -> tuple[bool, str]:
     """The lexical check alone: numbers, names and enough content words in the passages.
 
     ``question`` is the question the sentence answers. A name or number the question
     gives may stand in the headline of the cited passage's article instead of in the
-    passage (the sentence is read under that headline); one the question does not
-    give must be in the passages themselves. The question's words count toward the
+    passage, or be the year it was published (the sentence is read under them:
+    :func:`read_under`); one the question does not give must be in the passages
+    themselves. The question's words count toward the
     content-word share (a reply may restate the question); the contradiction rules
     then check that a figure counts, and a name is called, what the passage says.
 
@@ -324,7 +352,7 @@ def lexical_support(sentence: str, passages: list[Passage], question: str = "") 
     # A name or number the question gives may come from the cited article's headline
     # (the sentence is read under it); one the question does not give must be in the passage.
     qtext = spelled_alike(question)
-    heads = spelled_alike(" | ".join(p.title for p in passages if p.title)) if question else ""
+    heads = spelled_alike(" | ".join(h for h in map(read_under, passages) if h)) if question else ""
     hnorm = " " + normalise(heads) + " "
     missing_nums = numbers(sentence) - numbers(ptext) - (numbers(qtext) & numbers(heads))
     if missing_nums:
@@ -347,7 +375,7 @@ def lexical_support(sentence: str, passages: list[Passage], question: str = "") 
     scaled = rescaled(sentence, ptext)
     if scaled:
         return False, f"'{scaled}' without the scale the passage gives it"
-    loose = unanchored(sentence, f"{ptext} | {heads}" if question else ptext)
+    loose = unanchored(sentence, f"{ptext} | {heads}" if question else ptext, qtext)
     if loose:
         return False, f"'{loose}' is not where the passage puts it"
     return True, ""
