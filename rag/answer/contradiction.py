@@ -237,8 +237,11 @@ def _among(word: str, words: set[str], given: frozenset[str]) -> bool:
     """
     if word in words:
         return True
-    derived = {word + e for e in _DERIVED}
-    return any((word in given or w in given) and (w in derived or word in {w + e for e in _DERIVED}) for w in words)
+    return any((word in given or w in given) and (_derives(word, w) or _derives(w, word)) for w in words)
+
+
+def _derives(base: str, word: str) -> bool:
+    return word.startswith(base) and word[len(base) :] in _DERIVED
 
 
 def names(pair: Pair) -> Finding | None:

@@ -129,7 +129,8 @@ def unanchored(sentence: str, passage_text: str, question: str = "") -> str | No
     >>> unanchored("Trump has 7.5 million followers on X.", p, q)  # "followers on X" is not the question's
     'x'
     >>> p = "Current yellow jersey Michael Rasmussen has been withdrawn from the 2007 Tour de France by Rabobank."
-    >>> unanchored("Rabobank pulled Rasmussen out of the Tour for lying.", p, "Why did Rabobank pull Rasmussen out of the Tour?")
+    >>> unanchored("Rabobank pulled Rasmussen out of the Tour for lying.", p, "Why did Rabobank pull Rasmussen out of the Tour?") is None
+    True
     """
     words = normalise(sentence).split()
     if len(words) < 2:
