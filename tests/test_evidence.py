@@ -47,6 +47,24 @@ def test_continuation_is_scored_with_its_lead_in():
     assert [c.text for c in ev.select(cands, 2)] == [LEAD, QUOTE]
 
 
+def test_a_continuation_chosen_with_its_lead_in_is_shown_with_it():
+    # The quote wins its place only with its lead-in; alone, "the former president" is
+    # no one. Shown as one verbatim span of the article (offsets included).
+    text = f"{LEAD} {QUOTE} {OTHER}"
+    hit = _hit(text, start=500)
+    cands = ev.candidates([hit])
+    q = "What did Trump call Musk when talking about cutting costs and staff?"
+    ev.score_candidates(q, cands, BagEmbedder())
+    quote = next(c for c in cands if c.text == QUOTE)
+    assert quote.lead is cands[0]
+    (shown,) = ev.with_leads([quote])
+    assert shown.text == f"{LEAD} {QUOTE}" == text[shown.start - 500 : shown.end - 500]
+    (p,) = ev.to_passages([shown])
+    assert (p.start, p.end, p.text) == (500, 500 + len(LEAD) + 1 + len(QUOTE), f"{LEAD} {QUOTE}")
+    # When the lead-in is chosen too, each stays itself.
+    assert [c.text for c in ev.with_leads(ev.select(cands, 2))] == [LEAD, QUOTE]
+
+
 def test_a_sentence_that_stands_alone_does_not_borrow_context():
     # OTHER follows the quote but opens on its own subject: it keeps its own score.
     cands = ev.candidates([_hit(f"{LEAD} {OTHER}")])

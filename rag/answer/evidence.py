@@ -8,7 +8,7 @@ overlap) and the best few become the numbered passages ``[1]..[n]``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -62,6 +62,7 @@ class Candidate:
     dense: float = 0.0
     overlap: float = 0.0
     score: float = 0.0
+    lead: Candidate | None = None  # the sentence before it, when the two scored together
 
 
 def question_terms(question: str) -> list[str]:
@@ -151,7 +152,9 @@ def score_candidates(question: str, cands: list[Candidate], embedder, qvec: np.n
             j = prev[i]
             pair = vecs[i] + vecs[j]
             pair_dense = float(pair @ qvec / (np.linalg.norm(pair) or 1.0))
-            c.score = max(c.score, combined(pair_dense, toks[i] | toks[j], c) - CONTEXT_PENALTY)
+            together = combined(pair_dense, toks[i] | toks[j], c) - CONTEXT_PENALTY
+            if together > c.score:
+                c.score, c.lead = together, cands[j]
         if say and _QUOTE.search(c.text):
             c.score += QUOTE_BONUS
 
@@ -177,6 +180,34 @@ def to_passages(chosen: list[Candidate]) -> list[Passage]:
 def select(cands: list[Candidate], n: int) -> list[Candidate]:
     """The ``n`` best candidates, best first."""
     return sorted(cands, key=lambda c: -c.score)[:n]
+
+
+def with_leads(chosen: list[Candidate]) -> list[Candidate]:
+    """Each chosen sentence that was chosen with the one before it ("He won by 23
+    seconds." after "Contador won the Tour.") shown with it, as one span of the article,
+    unless that sentence is chosen too: alone, "He" names no one.
+
+    >>> h = Hit("c", "a", "a.txt", "", "", "", "Contador won the Tour. He won by 23 seconds.", 100, 144, 1.0)
+    >>> lead, c = Candidate(0, h, 100, 122, h.text[:22]), Candidate(0, h, 123, 144, h.text[23:])
+    >>> c.lead = lead
+    >>> [(x.text, x.start, x.end) for x in with_leads([c])]
+    [('Contador won the Tour. He won by 23 seconds.', 100, 144)]
+    >>> [x.text for x in with_leads([c, lead])]
+    ['He won by 23 seconds.', 'Contador won the Tour.']
+    """
+    out = []
+    for c in chosen:
+        lead = c.lead
+        if lead is None or any(lead is x for x in chosen) or lead.hit.article_id != c.hit.article_id:
+            out.append(c)
+            continue
+        holder = next((h.hit for h in (c, lead) if h.hit.start <= lead.start and c.end <= h.hit.end), None)
+        if holder is None:
+            out.append(c)
+            continue
+        text = holder.text[lead.start - holder.start : c.end - holder.start]
+        out.append(replace(c, start=lead.start, text=text, lead=None))
+    return out
 
 
 def format_passages(passages: list[Passage]) -> str:

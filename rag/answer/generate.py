@@ -209,6 +209,9 @@ class Answerer:
         timings = {"retrieve_ms": round((t_ret - t0) * 1000, 1)}
         reader_model = getattr(self.llm, "reader_model", lambda: None)()
         if reader_model is not None:  # the model reads and decides (rag.answer.reading)
+            # The reader sees a sentence chosen with its lead-in together with it (for the
+            # fast profile it moved the held-out split down by one question: not used there).
+            passages = ev.to_passages(ev.with_leads(chosen))
             yield from self._read(reader_model, q, standalone, passages, timings, t0)
             return
         vocab = self.retriever.vocabulary()

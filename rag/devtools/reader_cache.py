@@ -54,6 +54,8 @@ def cache_question(rag, question: str, settings: Settings, vocab: set[str]) -> d
     qvec = rag.retriever.embedder.embed([question])[0]
     ev.score_candidates(question, cands, rag.retriever.embedder, qvec)
     ranked = ev.select(cands, len(cands))
+    n = settings.evidence_n
+    ranked = ev.with_leads(ranked[:n]) + ranked[n:]
     t2 = time.perf_counter()
     ok, why = answerable(question, cands, ranked[: settings.evidence_n], vocab)
     return {
