@@ -238,3 +238,11 @@ def test_no_repair_after_a_refusal_or_a_verified_answer_or_by_default():
     off = CopyingReader(0.9, 0.1, "Washington promised a hundred million [1].", "$100 million [1]")
     assert reader.read(off, "How much?", P, Thresholds(0.5, 0.5)).shown == []  # off unless asked
     assert not off.grammars
+
+
+def test_a_time_of_day_written_with_spaces_is_read_as_the_articles_write_it():
+    text = 'Trump and Musk were slated to have a "live conversation" at 8 p.m. Eastern Time.'
+    p = [Passage(1, "a", "a.txt", "", "", "", text, 0, len(text))]
+    m = FakeReader(0.9, 0.1, "8 p. m. Eastern Time [1].")
+    r = reader.read(m, "At what time was the conversation scheduled to start?", p, Thresholds(0.5, 0.5))
+    assert r.shown == [("8 p.m. Eastern Time.", [1])]

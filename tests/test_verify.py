@@ -249,3 +249,28 @@ def test_a_year_the_question_gives_may_be_the_year_of_the_cited_article():
     assert not support(wrong, p, "By how much did the 2008 Tour winner beat the runner-up?")[0]
     undated = [Passage(1, "a", "a.txt", "Contador wins the grand tour", "", "", text, 0, len(text))]
     assert not support(reply, undated, "By how much did the 2007 Tour winner beat the runner-up?")[0]
+
+
+QUOTE_FIRST = P(
+    1,
+    "\"Donald Trump's extremism and dangerous agenda is a feature, not a glitch of his campaign, which was on "
+    'full display tonight," said campaign spokesperson Joseph Costello.',
+)
+
+
+def test_a_quotation_goes_to_the_speaker_the_sentence_names_after_it():
+    # The speaker named after the quotation, moved to the front: the same attribution.
+    reply = "Joseph Costello said Trump's extremism was a feature, not a glitch of his campaign."
+    assert support(reply, [QUOTE_FIRST]) == (True, "")
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Donald Trump said his extremism and dangerous agenda is a feature, not a glitch of his campaign.",
+        "Trump said his extremism is a feature, not a glitch of his campaign.",
+    ],
+)
+def test_a_quotation_is_not_given_to_a_name_from_inside_it(reply):
+    ok, why = support(reply, [QUOTE_FIRST])
+    assert not ok and why.startswith("attribution:")

@@ -49,6 +49,7 @@ from rag.answer.lexicon import (
     unit_of,
 )
 from rag.answer.polarity import negator_moved, polarity
+from rag.answer.speakers import speaker
 
 
 def check(claim: str, passages: Sequence[str], given: frozenset[str] = frozenset()) -> Finding:
@@ -303,6 +304,8 @@ def replaced(pair: Pair) -> Finding | None:
         moved = {t.low for t in c[j1:j2] if is_name(t, pair)} & {t.low for t in s if is_name(t, pair)}
         if moved and max(i2 - i1, j2 - j1) > 4:
             continue  # a long stretch rewritten around a name the sentence has: a matter for roles()
+        if moved and all(t.low in moved for t in c[j1:j2] if is_name(t, pair)):
+            new.discard("entity")  # names the sentence has elsewhere, moved: a matter for roles()
         for kind in sorted(old & new):
             around = {t.low for t in s[max(0, i1 - 2) : i2 + 2]} | {t.low for t in c[max(0, j1 - 2) : j2 + 2]}
             kind = "attribution" if kind == "entity" and around & SAYING else kind
@@ -401,6 +404,7 @@ RULES: tuple[Callable[[Pair], Finding | None], ...] = (
     names,
     descriptors,
     replaced,
+    speaker,
     roles,
     antonyms,
     quantifiers,

@@ -17,13 +17,20 @@ _LEAD_IN = re.compile(r"^(the )?answer( is)?\s*[:\-]\s*|^according to the passag
 _SOURCE_TAG = re.compile(r"^\([^()]{0,80}\)\s*")
 
 
+_SPACED_CLOCK = re.compile(r"\b([ap])\. ?m\.", re.I)
+
+
 def tidy_sentence(sent: str) -> str:
-    """Strip what small models wrap around a copied passage: a lead-in, a source tag, quotes.
+    """Strip what small models wrap around a copied passage: a lead-in, a source tag,
+    quotes; write a time of day as the articles do ("8 p. m." as "8 p.m.").
 
     >>> tidy_sentence('The answer is: (The Post) "It began late."')
     'It began late.'
+    >>> tidy_sentence("8 p. m. Eastern Time.")
+    '8 p.m. Eastern Time.'
     """
-    s = _LEAD_IN.sub("", sent.strip())
+    s = _SPACED_CLOCK.sub(lambda m: f"{m.group(1)}.m.", sent.strip())
+    s = _LEAD_IN.sub("", s)
     s = _SOURCE_TAG.sub("", s).strip()
     if len(s) > 2 and s[0] in '"“' and s.count(s[0]) + s.count("”") >= 2 and s[-1] in '"”.':
         inner = s[1:].rstrip(".").rstrip('"”')
