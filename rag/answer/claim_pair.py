@@ -75,6 +75,21 @@ def is_name(t: Tok, pair: Pair) -> bool:
     return not t.initial or t.low in pair.caps or t.low not in pair.lowers
 
 
+def outside_quotes(toks: list[Tok]) -> list[bool]:
+    """For each token, whether it stands outside quotation marks.
+
+    >>> from rag.answer.lexicon import tokens
+    >>> [t.raw for t, out in zip(tokens('"We won," he said.'), outside_quotes(tokens('"We won," he said.'))) if out]
+    ['"', 'he', 'said']
+    """
+    out, inside = [], False
+    for t in toks:
+        if t.low in '"“”':
+            inside = t.low == "“" or (t.low == '"' and not inside)
+        out.append(not inside)
+    return out
+
+
 def text_of(toks: Sequence[Tok]) -> str:
     """The tokens as a reason quotes them (a currency sign kept on its figure)."""
     out: list[str] = []

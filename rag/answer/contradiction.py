@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from rag.answer.claim_pair import SUPPORTED, Finding, Pair, is_name, make_pair, text_of
+from rag.answer.claim_pair import SUPPORTED, Finding, Pair, is_name, make_pair, outside_quotes, text_of
 from rag.answer.lexicon import (
     MONTHS,
     SAYING,
@@ -315,18 +315,9 @@ def replaced(pair: Pair) -> Finding | None:
     return None
 
 
-def _outside_quotes(toks: list[Tok]) -> list[bool]:
-    out, inside = [], False
-    for t in toks:
-        if t.low in '"“”':
-            inside = t.low == "“" or (t.low == '"' and not inside)
-        out.append(not inside)
-    return out
-
-
 def _places(toks: list[Tok]) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
-    for i, (t, free) in enumerate(zip(toks, _outside_quotes(toks))):
+    for i, (t, free) in enumerate(zip(toks, outside_quotes(toks))):
         if free and is_content(t.low):
             out.setdefault(stem(t.low), []).append(i)
     return out

@@ -9,7 +9,7 @@ name of the sentence and was let through.
 
 from __future__ import annotations
 
-from rag.answer.claim_pair import Finding, Pair, is_name
+from rag.answer.claim_pair import Finding, Pair, is_name, outside_quotes
 from rag.answer.lexicon import SAYING, Tok
 
 # How far from a verb of saying its speaker may stand ("said Harris campaign
@@ -17,18 +17,9 @@ from rag.answer.lexicon import SAYING, Tok
 _BEFORE, _AFTER = 4, 6
 
 
-def _outside_quotes(toks: list[Tok]) -> list[bool]:
-    out, inside = [], False
-    for t in toks:
-        if t.low in '"“”':
-            inside = t.low == "“" or (t.low == '"' and not inside)
-        out.append(not inside)
-    return out
-
-
 def _says(toks: list[Tok]) -> list[int]:
     """Where a verb of saying stands outside quotation marks."""
-    free = _outside_quotes(toks)
+    free = outside_quotes(toks)
     return [i for i, t in enumerate(toks) if free[i] and t.low in SAYING]
 
 
@@ -76,7 +67,7 @@ def speaker(pair: Pair) -> Finding | None:
     """
     who = claim_speaker(pair)
     s = pair.sentence
-    free = _outside_quotes(s)
+    free = outside_quotes(s)
     if not who or all(free):
         return None
     inside = {t.low for t, f in zip(s, free) if not f and is_name(t, pair)}

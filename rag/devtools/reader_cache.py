@@ -55,9 +55,10 @@ def cache_question(rag, question: str, settings: Settings, vocab: set[str]) -> d
     ev.score_candidates(question, cands, rag.retriever.embedder, qvec)
     ranked = ev.select(cands, len(cands))
     n = settings.evidence_n
-    ranked = ev.with_leads(ranked[:n]) + ranked[n:]
+    shown = ev.with_leads(ranked[:n])  # the first n as the reader is shown them
     t2 = time.perf_counter()
-    ok, why = answerable(question, cands, ranked[: settings.evidence_n], vocab)
+    ok, why = answerable(question, cands, ranked[:n], vocab)
+    ranked = shown + ranked[n:]
     return {
         "retrieve_ms": round((t1 - t0) * 1000, 1),
         "evidence_ms": round((t2 - t1) * 1000, 1),
