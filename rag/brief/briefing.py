@@ -9,7 +9,6 @@ from rag.types import Citation
 
 
 @dataclass
-@dataclass
 class Item:
     """A bullet, timeline entry, quote or conflict side: text plus its citations."""
 

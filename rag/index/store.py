@@ -261,7 +261,7 @@ class Store:
     # -- writes ---------------------------------------------------------------
     def add_articles(self, items: list[tuple[Article, list[Chunk], np.ndarray]]) -> None:
         """Write the chunks of several articles in few large writes (each Chroma write has
-        a fixed cost), then each article's record (its commit marker)."""
+        a fixed cost), then the articles' records (their commit markers) in as few."""
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict] = []
@@ -301,13 +301,15 @@ class Store:
         self.lexical.add(
             [LexicalChunk(c.id, a.id, c.text, a.outlet, a.published) for a, chunks, _ in items for c in chunks]
         )
-        centroids = []
-        for _, _, vectors in items:
-            c = np.asarray(vectors, dtype=np.float32).mean(axis=0)
-            centroids.append(c / (float(np.linalg.norm(c)) or 1.0))
-        for (a, cs, _), c in zip(items, centroids):  # one commit marker per article
+        cents = np.stack([np.asarray(v, dtype=np.float32).mean(axis=0) for _, _, v in items])
+        cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
+        for i in range(0, len(items), step):  # the commit markers, written after every chunk
+            part = items[i : i + step]
             self.articles.upsert(
-                ids=[a.id], documents=[a.text], embeddings=c[None, :], metadatas=[meta_article(a, len(cs))]
+                ids=[a.id for a, _, _ in part],
+                documents=[a.text for a, _, _ in part],
+                embeddings=cents[i : i + step],
+                metadatas=[meta_article(a, len(cs)) for a, cs, _ in part],
             )
         self._bump()
 
