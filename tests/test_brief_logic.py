@@ -153,6 +153,21 @@ def test_a_question_is_never_part_of_the_summary():
     assert said in text and q not in text
 
 
+def test_a_sentence_naming_what_the_one_before_introduced_stays_out_of_the_summary():
+    ev = _quake_event()
+    bill = "Congress passed a bill on Monday and the president signed it into law for the earthquake victims."
+    law = "The law lets people in Chile deduct donations for the earthquake victims from their taxes this year."
+    ev.articles[2].text += f"{bill}\n{law}\n"
+    an = analyse(ev, HashEmbedder())
+    opened = {s.text: s.leans for s in an.sents if s.leans}
+    assert opened == {law: "law", "The earthquake was felt in the capital of Chile.": "earthquake"}
+    leaning = [s.text for s, f in zip(an.sents, an.features["leans"]) if f]
+    assert leaning == [law]  # "The earthquake ..." names what the whole event is about
+    text, _ = summary(an, 2000)  # room for every sentence: only the rules leave one out
+    assert bill in text and law not in text
+    assert law not in [it.text for it in key_facts(an) if it.extra["group"] == "alone"]
+
+
 def test_summary_reads_in_order_without_dangling_starts():
     an = analyse(_quake_event(), HashEmbedder())
     text, items = summary(an, 80)

@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.brief.centrality import article_coverage, dangling_start, lead_score, list_marker, term_centrality
+from rag.brief.centrality import (
+    article_coverage,
+    dangling_start,
+    fold_plural,
+    lead_score,
+    leans_on,
+    list_marker,
+    term_centrality,
+)
 from rag.brief.events import Event
 from rag.errors import RagError
 from rag.ingest.clean import is_boilerplate
@@ -39,6 +47,7 @@ class Sentence:
     pos: int  # sentence number within the article (0 = first body sentence)
     rel: float  # relative position 0..1
     words: int
+    leans: str = ""  # the noun of a "The <noun>" opening the sentence before introduced (centrality.leans_on)
 
 
 # -- sentences --------------------------------------------------------------------
@@ -80,7 +89,8 @@ def article_sentences(text: str, title: str, k: int) -> list[Sentence]:
         seg = text[s:e]
         words = len(seg.split())
         if MIN_WORDS <= words <= MAX_WORDS:
-            out.append(Sentence(k, s, e, seg, pos, pos / n, words))
+            prev = text[body[pos - 1][0] : body[pos - 1][1]] if pos else ""
+            out.append(Sentence(k, s, e, seg, pos, pos / n, words, leans_on(prev, seg)))
     return out
 
 
@@ -213,6 +223,7 @@ def analyse(event: Event, embedder, vecs: np.ndarray | None = None) -> Analysis:
         "concept": concept,
         "lead": lead_score([s.pos for s in sents]),
         "dangling": np.array([1.0 if dangling_start(s.text) else 0.0 for s in sents]),
+        "leans": _leans(sents, len(event.articles)),
         "quoted": np.array([_quoted_share(s.text) for s in sents]),
         "filler": np.array([1.0 if _FILLER.search(s.text) else 0.0 for s in sents]),
     }
@@ -220,6 +231,16 @@ def analyse(event: Event, embedder, vecs: np.ndarray | None = None) -> Analysis:
     return Analysis(
         event, sents, vecs, sim, centrality, support, concept, importance, tokens, pairs, pair_weight, features
     )
+
+
+def _leans(sents: list[Sentence], n_articles: int) -> np.ndarray:
+    """1 for a sentence opening on "The <noun>" its article's sentence before introduced,
+    unless at least half the event's articles use the noun ("The earthquake ..." is the event)."""
+    used: dict[str, set[int]] = {}
+    for s in sents:
+        for w in set(re.findall(r"[a-z]+", s.text.lower())):
+            used.setdefault(fold_plural(w), set()).add(s.k)
+    return np.array([1.0 if s.leans and 2 * len(used.get(s.leans, ())) < n_articles else 0.0 for s in sents])
 
 
 def summary_pairs(weights: dict, n_articles: int) -> dict:

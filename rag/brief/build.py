@@ -109,7 +109,12 @@ def lede(an: Analysis, facts: list[Item], llm, prompts_dir: Path | None = None) 
             copied = any(normalise(text) == normalise(p.text) for p in passages)
             return Item(text, cites), "copied" if copied else "generated", info
     dangling = an.features.get("dangling", np.zeros(len(an.sents)))
-    ok = [i for i, s in enumerate(an.sents) if 12 <= s.words <= 45 and _quoted_share(s.text) < 0.3 and not dangling[i]]
+    leans = an.features.get("leans", np.zeros(len(an.sents)))
+    ok = [
+        i
+        for i, s in enumerate(an.sents)
+        if 12 <= s.words <= 45 and _quoted_share(s.text) < 0.3 and not dangling[i] and not leans[i]
+    ]
     best = max(ok or range(len(an.sents)), key=lambda i: an.importance[i])
     s = an.sents[best]
     return Item(" ".join(s.text.split()), [_cite(an.event, s.k, s.start, s.end)]), "extractive", info
@@ -129,12 +134,14 @@ def summary(an: Analysis, words: int) -> tuple[str, list[Item]]:
     chosen: list[int] = []
     used = 0
     dangling = an.features.get("dangling", np.zeros(len(an.sents)))
+    leans = an.features.get("leans", np.zeros(len(an.sents)))
     pool = [
         int(i)
         for i in np.argsort(-an.importance)
         if an.sents[i].words >= 8
         and _quoted_share(an.sents[i].text) <= 0.5
         and not dangling[i]
+        and not leans[i]
         and not is_question(an.sents[i].text)
     ]
     while True:

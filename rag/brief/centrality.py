@@ -23,6 +23,7 @@ _DANGLING = re.compile(
     r"(?:He|She|It|They|This|That|These|Those|His|Her|Its|Their|Them|But|And|Also|However|Meanwhile|Still|"
     r"Instead|Then|There|Such|Both|Another|Other|The\s+(?:two|three|four|latter|former|same))\b"
 )
+_DEFINITE = re.compile(r"The\s+([a-z]{3,})\b")
 _MARKER = re.compile(r"^\s*(?:[*•·▪‣◦-]|\d{1,2}[.)])\s+")
 
 
@@ -74,6 +75,34 @@ def dangling_start(text: str) -> bool:
     (True, False)
     """
     return bool(_DANGLING.match(text.lstrip("“\"' ")))
+
+
+def leans_on(previous: str, text: str) -> str:
+    """The noun of a "The <noun>" opening that the sentence before it introduced ("" when
+    there is none): "The law ..." after "... signed into law ...". Read alone, such a
+    sentence names nothing the reader knows, unless the noun is what the whole event is
+    about (:func:`rag.brief.analysis.analyse` keeps those).
+
+    >>> prev = "A bill was passed and signed into law by the president."
+    >>> leans_on(prev, "The law is intended to promote donations."), leans_on(prev, "The toll rose to 80,000.")
+    ('law', '')
+    >>> leans_on("", "The law is intended to promote donations.")
+    ''
+    """
+    m = _DEFINITE.match(text.lstrip("“\"' "))
+    if not m or not previous:
+        return ""
+    noun = fold_plural(m.group(1))
+    return noun if any(fold_plural(w) == noun for w in re.findall(r"[a-z]+", previous.lower())) else ""
+
+
+def fold_plural(word: str) -> str:
+    """A light plural fold: "laws" -> "law", "press" stays.
+
+    >>> fold_plural("laws"), fold_plural("press"), fold_plural("bus")
+    ('law', 'press', 'bus')
+    """
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def is_question(text: str) -> bool:

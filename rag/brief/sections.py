@@ -60,10 +60,11 @@ def single_outlet_claims(an: Analysis, taken: list[int], limit: int = MAX_ALONE)
     cover = an.features["coverage"]
     floor = float(np.median(cover))
     dangling = an.features["dangling"]
+    leans = an.features["leans"]
     out: list[int] = []
     for i in (int(i) for i in np.argsort(-an.centrality)):
         s = an.sents[i]
-        if an.support[i] or cover[i] >= floor or dangling[i] or not 8 <= s.words <= 45:
+        if an.support[i] or cover[i] >= floor or dangling[i] or leans[i] or not 8 <= s.words <= 45:
             continue
         if _quoted_share(s.text) > 0.5 or is_question(s.text):
             continue  # mostly someone's words, or a question: not a claim
