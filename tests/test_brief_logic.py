@@ -165,6 +165,10 @@ def test_a_sentence_naming_what_the_one_before_introduced_stays_out_of_the_summa
     assert leaning == [law]  # "The earthquake ..." names what the whole event is about
     text, _ = summary(an, 2000)  # room for every sentence: only the rules leave one out
     assert bill in text and law not in text
+    ev.articles[3].text += "Police named a man from Leeds: a suspect. Initially thought to have been on the train.\n"
+    an = analyse(ev, HashEmbedder())
+    cut = "Initially thought to have been on the train."
+    assert [s.text for s, f in zip(an.sents, an.features["leans"]) if f] == [law, cut]
     assert law not in [it.text for it in key_facts(an) if it.extra["group"] == "alone"]
 
 

@@ -15,6 +15,7 @@ from rag.brief.centrality import (
     article_coverage,
     dangling_start,
     fold_plural,
+    fragment,
     lead_score,
     leans_on,
     list_marker,
@@ -234,13 +235,16 @@ def analyse(event: Event, embedder, vecs: np.ndarray | None = None) -> Analysis:
 
 
 def _leans(sents: list[Sentence], n_articles: int) -> np.ndarray:
-    """1 for a sentence opening on "The <noun>" its article's sentence before introduced,
-    unless at least half the event's articles use the noun ("The earthquake ..." is the event)."""
+    """1 for a sentence that cannot be read without the one before it: it opens on "The <noun>"
+    its article's sentence before introduced, unless at least half the event's articles use
+    the noun ("The earthquake ..." is the event), or it is a fragment with no subject."""
     used: dict[str, set[int]] = {}
     for s in sents:
         for w in set(re.findall(r"[a-z]+", s.text.lower())):
             used.setdefault(fold_plural(w), set()).add(s.k)
-    return np.array([1.0 if s.leans and 2 * len(used.get(s.leans, ())) < n_articles else 0.0 for s in sents])
+    return np.array(
+        [1.0 if (s.leans and 2 * len(used.get(s.leans, ())) < n_articles) or fragment(s.text) else 0.0 for s in sents]
+    )
 
 
 def summary_pairs(weights: dict, n_articles: int) -> dict:

@@ -23,6 +23,10 @@ _DANGLING = re.compile(
     r"(?:He|She|It|They|This|That|These|Those|His|Her|Its|Their|Them|But|And|Also|However|Meanwhile|Still|"
     r"Instead|Then|There|Such|Both|Another|Other|The\s+(?:two|three|four|latter|former|same))\b"
 )
+_FRAGMENT = re.compile(
+    r"(?:[A-Z][a-z]+ly\s+)?(?:[A-Z]?[a-z]+ed|[Tt]hought|[Kk]nown|[Bb]orn|[Ss]een|[Ff]ound|[Hh]eld|[Tt]aken|[Gg]iven)"
+    r"\s+(?:to|in|as|by|at|on|from|with|for|near)\b"
+)
 _DEFINITE = re.compile(r"The\s+([a-z]{3,})\b")
 _MARKER = re.compile(r"^\s*(?:[*•·▪‣◦-]|\d{1,2}[.)])\s+")
 
@@ -94,6 +98,19 @@ def leans_on(previous: str, text: str) -> str:
         return ""
     noun = fold_plural(m.group(1))
     return noun if any(fold_plural(w) == noun for w in re.findall(r"[a-z]+", previous.lower())) else ""
+
+
+def fragment(text: str) -> bool:
+    """A sentence with no subject, cut from a list entry ("Name: role. Initially thought
+    to have been the bomber on the train."): it opens on a past participle followed by a
+    preposition, and no comma leads on to a clause with its own subject.
+
+    >>> fragment("Initially thought to have been the suicide bomber on the train.")
+    True
+    >>> fragment("Born in Leeds, he moved to London in 2001."), fragment("United Nations staff arrived.")
+    (False, False)
+    """
+    return bool(_FRAGMENT.match(text.lstrip("“\"' "))) and "," not in text
 
 
 def fold_plural(word: str) -> str:
